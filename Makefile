@@ -1,0 +1,46 @@
+# The two commands of the README, and a few more.
+#   make run     install what is missing, build, run the demo
+#   make check   install what is missing, build, run every test, then the
+#                unit tests again under AddressSanitizer + UBSan, and the
+#                fuzz targets briefly when clang is present
+#   make bench   run the benchmarks under bench/
+#   make build   just build (release)
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 10
+CTEST = ctest --output-on-failure -j $(JOBS)
+
+.PHONY: all build run check bench deps deps-run clean style
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+deps-run:
+	@scripts/install-deps --run
+
+build/release/CMakeCache.txt:
+	cmake --preset release
+
+build: build/release/CMakeCache.txt
+	cmake --build --preset release -j $(JOBS)
+
+run: deps-run build
+	./build/release/recsys demo
+
+style:
+	@tools/checkstyle.sh
+
+check: deps style build
+	cd build/release && $(CTEST)
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	cd build/asan && $(CTEST) -L 'unit|conformance|fuzz'
+	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: deps build
+	bench/run.sh build/release
+
+clean:
+	rm -rf build

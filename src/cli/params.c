@@ -1,0 +1,106 @@
+/* The model hyperparameter flags shared by train, eval and tune, and their
+ * conversion into rs_model_params. The defaults are the library's own
+ * (the RS_*_DEFAULT_* macros of each model's header), so --help shows
+ * exactly what the library would use. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "models/fit.h"
+
+static const char *const confidences[] = {"binary", "raw", "log1p", NULL};
+static const char *const solvers[] = {"cg", "cholesky", NULL};
+static const char *const knn_weights[] = {"cosine", "bm25", NULL};
+
+#define P(field) offsetof(cli_params, field)
+
+const cli_opt cli_param_opts[] = {
+    {"factors", CLI_INT, P(factors), RS_XSTR(RS_ALS_DEFAULT_FACTORS), false, "K", "als: latent factors", NULL, 1, 1024},
+    {"iterations", CLI_INT, P(iterations), RS_XSTR(RS_ALS_DEFAULT_ITERATIONS), false, "N", "als: alternating iterations",
+     NULL, 1, 1000},
+    {"reg", CLI_F64, P(reg), RS_XSTR(RS_ALS_DEFAULT_REG), false, "L", "als: L2 regularisation per row", NULL, 0, 1e6},
+    {"reg-count", CLI_F64, P(reg_count), RS_XSTR(RS_ALS_DEFAULT_REG_COUNT), false, "L",
+     "als: plus this much per interaction of the row", NULL, 0, 1e6},
+    {"reg-by-count", CLI_BOOL, P(reg_by_count), "false", false, NULL,
+     "als: scale the regularisation by each user's/item's count (ALS-WR)", NULL, 0, 0},
+    {"alpha", CLI_F64, P(alpha), RS_XSTR(RS_ALS_DEFAULT_ALPHA), false, "A", "als: confidence c = 1 + alpha * f(value)",
+     NULL, 0, 1e6},
+    {"confidence", CLI_ENUM, P(confidence), "log1p", false, "F", "als: f in the confidence",
+     confidences, 0, 0},
+    {"solver", CLI_ENUM, P(solver), "cg", false, "S", "als: solver", solvers, 0, 0},
+    {"cg-steps", CLI_INT, P(cg_steps), RS_XSTR(RS_ALS_DEFAULT_CG_STEPS), false, "N", "als: conjugate gradient steps",
+     NULL, 1, 100},
+    {"similar", CLI_INT, P(similar), RS_XSTR(RS_SIMILAR_DEFAULT_NEIGHBOURS), false, "N", "similar: neighbours kept per item",
+     NULL, 1, 10000},
+    {"neighbours", CLI_INT, P(neighbours), RS_XSTR(RS_KNN_DEFAULT_NEIGHBOURS), false, "N", "knn: neighbours per item",
+     NULL, 1, 100000},
+    {"knn-weight", CLI_ENUM, P(knn_weight), "bm25", false, "W", "knn: weighting",
+     knn_weights, 0, 0},
+    {"bm25-k1", CLI_F64, P(bm25_k1), RS_XSTR(RS_KNN_DEFAULT_BM25_K1), false, "K1", "knn: BM25 k1", NULL, 0, 100},
+    {"bm25-b", CLI_F64, P(bm25_b), RS_XSTR(RS_KNN_DEFAULT_BM25_B), false, "B", "knn: BM25 b", NULL, 0, 1},
+    {"mf-factors", CLI_INT, P(mf_factors), RS_XSTR(RS_MF_DEFAULT_FACTORS), false, "K", "mf: latent factors", NULL, 1,
+     1024},
+    {"mf-iterations", CLI_INT, P(mf_iterations), RS_XSTR(RS_MF_DEFAULT_ITERATIONS), false, "N", "mf: epochs/iterations",
+     NULL, 1, 10000},
+    {"mf-reg", CLI_F64, P(mf_reg), RS_XSTR(RS_MF_DEFAULT_REG), false, "L", "mf: L2 regularisation", NULL, 0, 1e6},
+    {"mf-lr", CLI_F64, P(mf_lr), RS_XSTR(RS_MF_DEFAULT_LR), false, "R", "mf: learning rate (SGD)", NULL, 0, 10},
+    {"half-life", CLI_DURATION, P(half_life), "7d", false, "DURATION",
+     "popularity: half-life of the trending score", NULL, 0, 0},
+    {"threads", CLI_INT, P(threads), "0", false, "N", "threads (0: all cores)", NULL, 0, 1024},
+};
+const size_t cli_n_param_opts = RS_ARRAY_LEN(cli_param_opts);
+
+void cli_params_apply(const cli_params *c, rs_model_params *p)
+{
+    rs_model_params_default(p);
+    p->als.factors = (uint32_t)c->factors;
+    p->als.iterations = (uint32_t)c->iterations;
+    p->als.reg = (float)c->reg;
+    p->als.reg_by_count = c->reg_by_count;
+    p->als.reg_count = (float)c->reg_count;
+    p->als.alpha = (float)c->alpha;
+    p->als.conf = (rs_als_conf)c->confidence;
+    p->als.solver = (rs_als_solver)c->solver;
+    p->als.cg_steps = (uint32_t)c->cg_steps;
+    p->similar.neighbours = (uint32_t)c->similar;
+    p->knn.neighbours = (uint32_t)c->neighbours;
+    p->knn.weight = (rs_knn_weight)c->knn_weight;
+    p->knn.bm25_k1 = (float)c->bm25_k1;
+    p->knn.bm25_b = (float)c->bm25_b;
+    p->mf.factors = (uint32_t)c->mf_factors;
+    p->mf.iterations = (uint32_t)c->mf_iterations;
+    p->mf.reg = (float)c->mf_reg;
+    p->mf.lr = (float)c->mf_lr;
+    p->half_life_ms = (double)c->half_life;
+    p->threads = (int)c->threads;
+}
+
+unsigned cli_parse_models(const char *cmd, const char *list)
+{
+    if (!strcmp(list, "all"))
+        return RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR | RS_MODEL_KNN | RS_MODEL_MF;
+    unsigned flags = 0;
+    const char *p = list;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char name[32];
+        unsigned f = 0;
+        if (len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            f = rs_model_parse(name);
+        }
+        if (!f) {
+            cli_error(cmd, "--model: unknown model '%.*s' (models: popularity, als, similar, "
+                           "knn, mf, or all)", (int)len, p);
+            return 0;
+        }
+        flags |= f;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (!flags)
+        cli_error(cmd, "--model: no model named");
+    return flags;
+}

@@ -1,0 +1,149 @@
+/* Running an offline experiment (see experiment.h). */
+#include "experiment.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return NAN;
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* The ranking interface of each model in a fitted bundle. The similar-items
+ * model recommends through the item-kNN scorer over its neighbour lists. */
+static bool recommender_for(const rs_bundle *b, unsigned flag, rs_knn_model *sim_knn,
+                            rs_recommender *r)
+{
+    switch (flag) {
+    case RS_MODEL_POPULARITY:
+        *r = (rs_recommender){"popularity", &b->pop, rs_popularity_recommend, 0};
+        return true;
+    case RS_MODEL_ALS:
+        *r = (rs_recommender){"als", &b->als, rs_als_recommend, rs_als_scratch_bytes(&b->als)};
+        return true;
+    case RS_MODEL_SIMILAR:
+        *sim_knn = (rs_knn_model){.sim = b->similar, .user_items = b->seen};
+        *r = (rs_recommender){"similar", sim_knn, rs_knn_recommend, rs_knn_scratch_bytes(sim_knn)};
+        return true;
+    case RS_MODEL_KNN:
+        *r = (rs_recommender){"knn", &b->knn, rs_knn_recommend, rs_knn_scratch_bytes(&b->knn)};
+        return true;
+    case RS_MODEL_MF:
+        *r = (rs_recommender){"mf", &b->mf, rs_mf_recommend, rs_mf_scratch_bytes(&b->mf)};
+        return true;
+    }
+    return false;
+}
+
+static uint32_t users_with_entries(const rs_csr *m)
+{
+    uint32_t n = 0;
+    for (uint32_t u = 0; u < m->n_rows; u++)
+        n += m->indptr[u + 1] > m->indptr[u];
+    return n;
+}
+
+rs_err rs_experiment_run(const rs_dataset *d, const rs_experiment_opts *o, rs_result_fn on_result,
+                         void *ctx, rs_diag *diag)
+{
+    rs_csr train = {0}, test = {0};
+    rs_err e = rs_split(&d->ui, d->ts_ms, &o->split, &train, &test, diag);
+    if (e)
+        return e;
+    /* Entry times for the training part, for trending popularity. */
+    int64_t *train_ts = NULL;
+    if (d->ts_ms) {
+        train_ts = rs_xmalloc((train.nnz ? train.nnz : 1) * sizeof *train_ts);
+        for (uint32_t u = 0; u < train.n_rows; u++) {
+            uint64_t j = d->ui.indptr[u];
+            for (uint64_t t = train.indptr[u]; t < train.indptr[u + 1]; t++) {
+                while (d->ui.indices[j] != train.indices[t])
+                    j++;
+                train_ts[t] = d->ts_ms[j];
+            }
+        }
+    }
+    const size_t k = o->k ? o->k : 10;
+    rs_fit_input in = {.ui = &train, .ts_ms = train_ts, .item_category = d->item_category,
+                       .n_categories = (uint32_t)rs_idmap_size(d->categories)};
+    rs_eval_opts eo = {.k = k, .item_category = in.n_categories ? d->item_category : NULL,
+                       .threads = o->params.threads};
+
+    for (unsigned flag = 1; flag <= RS_MODEL_MF && !e; flag <<= 1) {
+        if (!(o->models & flag))
+            continue;
+        rs_bundle b = {0};
+        double secs[5] = {0};
+        unsigned need = flag == RS_MODEL_SIMILAR ? (flag | RS_MODEL_ALS) : flag;
+        if ((e = rs_fit_models(&in, need, &o->params, &b, secs, diag))) {
+            rs_bundle_destroy(&b);
+            break;
+        }
+        rs_model_result r = {.model = rs_model_name(flag), .split = rs_split_name(o->split.kind),
+                             .k = k, .rmse = NAN, .mae = NAN, .peak_rss_mb = peak_rss_mb(),
+                             .train_users = users_with_entries(&train),
+                             .test_users = users_with_entries(&test),
+                             .train_interactions = train.nnz, .test_interactions = test.nnz};
+        for (int i = 0; i < 5; i++)
+            r.fit_seconds += secs[i];
+        rs_knn_model sim_knn;
+        rs_recommender rec;
+        recommender_for(&b, flag, &sim_knn, &rec);
+        e = rs_eval_topk(&rec, &train, &test, &eo, &r.topk, diag);
+        if (!e && flag == RS_MODEL_MF)
+            e = rs_eval_rating(rs_mf_predict, &b.mf, &test, &r.rmse, &r.mae, diag);
+        rs_bundle_destroy(&b);
+        if (!e)
+            on_result(ctx, &r);
+    }
+    rs_free(train_ts);
+    rs_csr_destroy(&train);
+    rs_csr_destroy(&test);
+    return e;
+}
+
+/* JSON has no NaN: write null. */
+static int num(char *buf, size_t cap, const char *key, double v)
+{
+    if (!isfinite(v))
+        return snprintf(buf, cap, ",\"%s\":null", key);
+    return snprintf(buf, cap, ",\"%s\":%.6g", key, v);
+}
+
+size_t rs_model_result_json(const rs_model_result *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+#define PUT(expr)                                                       \
+    do {                                                                \
+        int w_ = (expr);                                                \
+        n += w_ > 0 ? (size_t)w_ : 0;                                   \
+    } while (0)
+#define REST buf + (n < cap ? n : cap), n < cap ? cap - n : 0
+    PUT(snprintf(REST, "{\"model\":\"%s\",\"split\":\"%s\",\"k\":%zu", r->model, r->split, r->k));
+    PUT(num(REST, "precision", r->topk.precision));
+    PUT(num(REST, "recall", r->topk.recall));
+    PUT(num(REST, "ndcg", r->topk.ndcg));
+    PUT(num(REST, "map", r->topk.map));
+    PUT(num(REST, "hit_rate", r->topk.hit_rate));
+    PUT(num(REST, "coverage", r->topk.coverage));
+    PUT(num(REST, "diversity", r->topk.diversity));
+    PUT(num(REST, "novelty", r->topk.novelty));
+    PUT(num(REST, "rmse", r->rmse));
+    PUT(num(REST, "mae", r->mae));
+    PUT(num(REST, "fit_seconds", r->fit_seconds));
+    PUT(num(REST, "eval_seconds", r->topk.seconds));
+    PUT(num(REST, "peak_rss_mb", r->peak_rss_mb));
+    PUT(snprintf(REST, ",\"users\":%u,\"train_interactions\":%zu,\"test_interactions\":%zu}",
+                 r->topk.users, r->train_interactions, r->test_interactions));
+#undef PUT
+#undef REST
+    return n;
+}

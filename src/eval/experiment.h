@@ -1,0 +1,52 @@
+/* An offline experiment: split a data set, fit the chosen models on the
+ * training part, and measure each on the test part — ranking metrics for
+ * every model that recommends, RMSE and MAE for the rating model. What
+ * `recsys eval` prints and `recsys train` records with a model version. */
+#ifndef RS_EVAL_EXPERIMENT_H
+#define RS_EVAL_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/common.h"
+#include "core/err.h"
+#include "data/dataset.h"
+#include "data/split.h"
+#include "eval/evaluate.h"
+#include "models/fit.h"
+
+typedef struct rs_experiment_opts {
+    unsigned models;          /* RS_MODEL_* flags to measure */
+    rs_split_opts split;
+    size_t k;                 /* 10 when 0 */
+    rs_model_params params;
+} rs_experiment_opts;
+
+/* One model's results. rmse/mae are NaN for models that do not predict
+ * ratings; the ranking metrics are NaN for SIMILAR, which is measured
+ * through the item-to-item recommender its neighbour lists give. */
+typedef struct rs_model_result {
+    const char *model;        /* "popularity", "als", ... */
+    const char *split;        /* "random", ... */
+    size_t k;
+    rs_eval_result topk;
+    double rmse, mae;
+    double fit_seconds;
+    double peak_rss_mb;       /* the process's peak resident memory after the fit */
+    uint32_t train_users, test_users;
+    size_t train_interactions, test_interactions;
+} rs_model_result;
+
+typedef void (*rs_result_fn)(void *ctx, const rs_model_result *r);
+
+/* Splits d->ui, fits each model on the training part, evaluates it on the
+ * test part and calls on_result once per model, in flag order. Errors: the
+ * split's or a model's (diag says which model). */
+RS_MUST_USE rs_err rs_experiment_run(const rs_dataset *d, const rs_experiment_opts *o,
+                                     rs_result_fn on_result, void *ctx, rs_diag *diag);
+
+/* Writes r as one JSON object (no newline) into buf; returns the length
+ * (truncated output if cap is too small, as snprintf). */
+size_t rs_model_result_json(const rs_model_result *r, char *buf, size_t cap);
+
+#endif

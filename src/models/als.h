@@ -1,0 +1,106 @@
+/* Implicit-feedback matrix factorisation by alternating least squares (Hu,
+ * Koren and Volinsky 2008). Every (user, item) pair is a preference p = 1
+ * when observed and 0 otherwise, weighted by a confidence
+ *
+ *     c = 1 + alpha * f(value),   f = binary (1), raw (value) or log1p
+ *
+ * and the model minimises sum c (p - x_u . y_i)^2 + sum_rows reg_row |x|^2
+ * over all pairs (reg_row: see rs_als_opts), alternating exact or approximate solves for the user vectors
+ * X and the item vectors Y. The unobserved pairs cost nothing extra: their
+ * total is x^T (Y^T Y) x with Y^T Y computed once per half-iteration.
+ *
+ * Two solvers:
+ *   cg        a few conjugate-gradient steps per vector, warm-started from
+ *             the previous iteration (as the `implicit` library does):
+ *             O(nnz k) per step, never forms the k x k systems
+ *   cholesky  the exact solve: per user the system Y^T Y + reg I +
+ *             Y_u^T (C_u - I) Y_u is built with one blocked ssyrk on the
+ *             user's gathered item rows, then factored (spotrf/spotrs)
+ *
+ * Float32, OpenMP across users/items, OpenBLAS for the dense algebra.
+ * Deterministic for a seed and thread count. */
+#ifndef RS_MODELS_ALS_H
+#define RS_MODELS_ALS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/common.h"
+#include "core/csr.h"
+#include "core/err.h"
+#include "core/topk.h"
+
+typedef enum rs_als_conf { RS_ALS_CONF_BINARY, RS_ALS_CONF_RAW, RS_ALS_CONF_LOG1P } rs_als_conf;
+typedef enum rs_als_solver { RS_ALS_CG, RS_ALS_CHOLESKY } rs_als_solver;
+
+/* Names as on the command line: "binary", "raw", "log1p"; "cg",
+ * "cholesky". Parsers return -1 for unknown names. */
+int rs_als_conf_parse(const char *s);
+const char *rs_als_conf_name(rs_als_conf c);
+int rs_als_solver_parse(const char *s);
+const char *rs_als_solver_name(rs_als_solver s);
+
+/* One iteration's report. */
+typedef struct rs_als_iter {
+    uint32_t iteration, iterations;  /* 1-based */
+    double seconds;                  /* this iteration's wall time */
+    double loss;                     /* mean weighted loss per pair; NaN unless computed */
+} rs_als_iter;
+
+typedef struct rs_als_opts {
+    uint32_t factors;     /* k */
+    uint32_t iterations;
+    float reg;            /* lambda */
+    bool reg_by_count;    /* lambda x (observed pairs of the row), as in ALS-WR */
+    float reg_count;      /* plus this x (observed pairs of the row): the
+                           * regulariser of a row with n pairs is
+                           * (reg_by_count ? reg n : reg) + reg_count n */
+    float alpha;
+    rs_als_conf conf;
+    rs_als_solver solver;
+    uint32_t cg_steps;
+    uint64_t seed;
+    int threads;          /* 0: the OpenMP default */
+    bool compute_loss;
+    void (*progress)(void *ctx, const rs_als_iter *it);
+    void *progress_ctx;
+} rs_als_opts;
+
+/* The defaults (measured on MovieLens by bench/quality; see als.c). */
+#define RS_ALS_DEFAULT_FACTORS 64
+#define RS_ALS_DEFAULT_ITERATIONS 15
+#define RS_ALS_DEFAULT_REG 25
+#define RS_ALS_DEFAULT_REG_COUNT 0.08
+#define RS_ALS_DEFAULT_ALPHA 2.5
+#define RS_ALS_DEFAULT_CG_STEPS 3
+void rs_als_opts_default(rs_als_opts *o);
+
+typedef struct rs_als_model {
+    uint32_t n_users, n_items, factors;
+    float *user_factors;  /* (n_users, factors) row-major */
+    float *item_factors;  /* (n_items, factors) row-major */
+} rs_als_model;
+
+/* Fits on the user x item matrix ui. Errors: RS_EINVAL (a bad option,
+ * named in diag), RS_ENOMEM, RS_EINTERNAL (the fit diverged to non-finite
+ * values). *out is zeroed on error. */
+RS_MUST_USE rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out,
+                              rs_diag *diag);
+
+/* Frees the factors; accepts a zeroed struct. */
+void rs_als_destroy(rs_als_model *m);
+
+/* The recommender interface of eval/evaluate.h: scores x_u . y_i for every
+ * item, the best k not in exclude. A user out of range gets nothing.
+ * scratch: rs_als_scratch_bytes bytes. Thread-safe. */
+RS_MUST_USE rs_err rs_als_recommend(const void *model, uint32_t user, const uint32_t *exclude,
+                                    size_t n_exclude, size_t k, rs_scored *out, size_t *n,
+                                    void *scratch);
+size_t rs_als_scratch_bytes(const rs_als_model *m);
+
+/* Scores of items[0..n) for a factor vector x (k floats) into out. */
+void rs_als_score(const rs_als_model *m, const float *x, const uint32_t *items, size_t n,
+                  float *out);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# recsys train and recsys eval end to end on generated data in a real
+# SQLite file: one JSON line per model, a published model version made
+# current, and failures (no events, bad flags, an unwritable model folder)
+# that leave the current model untouched.
+. "$(dirname "$0")/lib.sh"
+DB="$T/shop.db"
+URL="sqlite://$DB"
+M="$T/models"
+
+run "generate" 0 "$RECSYS" generate --users 400 --items 150 --events 12000 --seed 3 --out "$T/gen"
+run "import items" 0 "$RECSYS" import --db "$URL" --format items-csv "$T/gen/items.csv"
+run "import events" 0 "$RECSYS" import --db "$URL" --format csv "$T/gen/events.csv"
+
+run "train on an empty store fails" 2 "$RECSYS" train --db "sqlite://$T/empty.db" --models "file://$M" --log-level warn
+has "$T/err" "no events to train on"
+[ ! -e "$M/CURRENT" ] || fail "a failed training published a model"
+
+run "train" 0 "$RECSYS" train --db "$URL" --models "file://$M" --log-level warn --factors 16
+[ "$(grep -c '"model"' "$T/out")" -eq 3 ] || fail "train: expected 3 JSON lines (popularity, als, similar)"
+has "$T/out" '"model":"als","split":"random","k":10'
+has "$T/out" "published model version 1"
+[ "$(cat "$M/CURRENT")" = "1" ] || fail "CURRENT is not 1"
+[ -s "$M/model-1.rsm" ] || fail "model-1.rsm missing"
+# ALS must find held-out items far better than popularity on this data.
+python3 - "$T/out" <<'PY' || fail "als does not beat popularity"
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        r = json.loads(line); rows[r["model"]] = r
+assert rows["als"]["ndcg"] > 2 * rows["popularity"]["ndcg"], rows
+PY
+
+run "bad hyperparameter" 2 "$RECSYS" train --db "$URL" --models "file://$M" --factors 0
+has "$T/err" "--factors"
+run "unknown model" 2 "$RECSYS" train --db "$URL" --models "file://$M" --model als,magic
+has "$T/err" "unknown model 'magic'"
+run "s3 store not available" 2 "$RECSYS" train --db "$URL" --models "s3://bucket/x"
+run "bad regularisation reaches the library" 2 "$RECSYS" train --db "$URL" --models "file://$M" --model mf --mf-lr 20
+[ "$(cat "$M/CURRENT")" = "1" ] || fail "a rejected training changed CURRENT"
+
+# An unwritable model folder: training fails, nothing is published.
+mkdir -p "$T/ro" && chmod 500 "$T/ro"
+if [ "$(id -u)" -ne 0 ]; then
+  run "unwritable model folder" 1 "$RECSYS" train --db "$URL" --models "file://$T/ro" --no-eval --log-level warn
+fi
+
+run "train all, no eval" 0 "$RECSYS" train --db "$URL" --models "file://$M" --model all --no-eval --json --log-level warn
+has "$T/out" '"version":2'
+[ "$(cat "$M/CURRENT")" = "2" ] || fail "CURRENT is not 2"
+
+run "eval on the store" 0 "$RECSYS" eval --db "$URL" --model popularity,als,knn,mf --log-level warn --factors 16
+[ "$(lines "$T/out")" -eq 4 ] || fail "eval: expected 4 lines"
+has "$T/out" '"model":"mf"'
+python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/out" || fail "eval output is not JSON lines"
+run "eval temporal" 0 "$RECSYS" eval --db "$URL" --model popularity --split temporal --log-level warn
+has "$T/out" '"split":"temporal"'
+run "eval on a csv file" 0 "$RECSYS" eval --data "$T/gen/events.csv" --format csv --model popularity --log-level warn
+has "$T/out" '"model":"popularity"'
+run "eval needs data" 2 "$RECSYS" eval
+has "$T/err" "give either --data"
+run "eval on a missing file" 1 "$RECSYS" eval --data "$T/nope.csv" --format csv
+has "$T/err" "nope.csv"
+finish

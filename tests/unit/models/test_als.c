@@ -1,0 +1,356 @@
+/* Implicit ALS on a planted data set: four groups of users, each using the
+ * items of its own group. ALS must find held-out items far above
+ * popularity, both solvers must agree, the fit must be deterministic, the
+ * exact solver's loss must never rise, and bad options are refused. Also
+ * item-kNN and explicit MF on the same kind of data. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "data/split.h"
+#include "eval/evaluate.h"
+#include "models/als.h"
+#include "models/knn.h"
+#include "models/mf.h"
+#include "models/popularity.h"
+
+enum { NU = 301, NI = 201, GROUPS = 4, PER_USER = 20 };
+
+/* Users 0..299 in groups of 75, items 0..199 in groups of 50; user 300 and
+ * item 200 have no interactions. Values are ratings: 4-5 inside the group,
+ * 1-2 for the odd item outside it. */
+static void planted(rs_csr *m)
+{
+    static uint32_t r[NU * PER_USER], c[NU * PER_USER];
+    static float v[NU * PER_USER];
+    size_t n = 0;
+    rs_rng g;
+    rs_rng_init(&g, 11);
+    for (uint32_t u = 0; u < NU - 1; u++) {
+        uint32_t grp = u % GROUPS;
+        for (int j = 0; j < PER_USER; j++) {
+            bool outside = rs_rng_below(&g, 10) == 0;
+            uint32_t item = outside ? rs_rng_below(&g, NI - 1)
+                                    : grp * 50 + rs_rng_below(&g, 50);
+            r[n] = u;
+            c[n] = item;
+            v[n] = outside ? (float)(1 + rs_rng_below(&g, 2)) : (float)(4 + rs_rng_below(&g, 2));
+            n++;
+        }
+    }
+    assert_int_equal(rs_csr_from_coo(NU, NI, r, c, v, NULL, n, RS_AGG_LAST, m), RS_OK);
+}
+
+static void split(const rs_csr *m, rs_csr *tr, rs_csr *te)
+{
+    rs_split_opts o = {.kind = RS_SPLIT_RANDOM, .test_fraction = 0.2, .seed = 3};
+    rs_diag d = {{0}};
+    assert_int_equal(rs_split(m, NULL, &o, tr, te, &d), RS_OK);
+}
+
+static double recall_of(const rs_recommender *r, const rs_csr *tr, const rs_csr *te)
+{
+    rs_eval_opts o = {.k = 10, .threads = 2};
+    rs_eval_result res;
+    rs_diag d = {{0}};
+    assert_int_equal(rs_eval_topk(r, tr, te, &o, &res, &d), RS_OK);
+    return res.recall;
+}
+
+static rs_als_opts small_opts(rs_als_solver s)
+{
+    rs_als_opts o;
+    rs_als_opts_default(&o);
+    o.factors = 8;
+    o.iterations = 10;
+    o.solver = s;
+    o.threads = 2;
+    return o;
+}
+
+static void test_recovers_planted_groups(void **state)
+{
+    (void)state;
+    rs_csr m, tr, te;
+    planted(&m);
+    split(&m, &tr, &te);
+    rs_popularity pop;
+    rs_pop_opts po = {0};
+    rs_diag d = {{0}};
+    assert_int_equal(rs_popularity_fit(&tr, &po, &pop, &d), RS_OK);
+    rs_recommender rp = {"popularity", &pop, rs_popularity_recommend, 0};
+    double r_pop = recall_of(&rp, &tr, &te);
+
+    double r_solver[2];
+    rs_als_model models[2];
+    for (int s = 0; s < 2; s++) {
+        rs_als_opts o = small_opts((rs_als_solver)s);
+        assert_int_equal(rs_als_fit(&tr, &o, &models[s], &d), RS_OK);
+        rs_recommender ra = {"als", &models[s], rs_als_recommend,
+                             rs_als_scratch_bytes(&models[s])};
+        r_solver[s] = recall_of(&ra, &tr, &te);
+    }
+    print_message("recall@10: popularity %.3f, als cg %.3f, als cholesky %.3f\n", r_pop,
+                  r_solver[0], r_solver[1]);
+    assert_true(r_solver[0] > 2 * r_pop);
+    assert_true(r_solver[1] > 2 * r_pop);
+    assert_true(fabs(r_solver[0] - r_solver[1]) < 0.03);
+
+    /* The solvers agree user by user: most of each top 10 is shared. */
+    rs_scored a[10], b[10];
+    float scratch[NI];
+    double shared = 0;
+    for (uint32_t u = 0; u < NU - 1; u++) {
+        size_t na, nb;
+        const uint32_t *ex = tr.indices + tr.indptr[u];
+        size_t nex = tr.indptr[u + 1] - tr.indptr[u];
+        assert_int_equal(rs_als_recommend(&models[0], u, ex, nex, 10, a, &na, scratch), RS_OK);
+        assert_int_equal(rs_als_recommend(&models[1], u, ex, nex, 10, b, &nb, scratch), RS_OK);
+        for (size_t i = 0; i < na; i++)
+            for (size_t j = 0; j < nb; j++)
+                shared += a[i].index == b[j].index;
+        /* Best first, never a training item. */
+        for (size_t i = 0; i < na; i++) {
+            assert_true(i == 0 || a[i - 1].score >= a[i].score);
+            for (size_t j = 0; j < nex; j++)
+                assert_true(a[i].index != ex[j]);
+        }
+    }
+    assert_true(shared / ((NU - 1) * 10.0) > 0.7);
+
+    /* The empty user and item have zero factors; the empty user gets
+     * scores of zero for everything. */
+    for (int s = 0; s < 2; s++) {
+        for (uint32_t f = 0; f < 8; f++) {
+            assert_true(models[s].user_factors[(NU - 1) * 8 + f] == 0.0f);
+            assert_true(models[s].item_factors[(NI - 1) * 8 + f] == 0.0f);
+        }
+        rs_als_destroy(&models[s]);
+    }
+    rs_popularity_destroy(&pop);
+    rs_csr_destroy(&tr);
+    rs_csr_destroy(&te);
+    rs_csr_destroy(&m);
+}
+
+static void test_deterministic(void **state)
+{
+    (void)state;
+    rs_csr m;
+    planted(&m);
+    rs_diag d = {{0}};
+    for (int s = 0; s < 2; s++) {
+        rs_als_opts o = small_opts((rs_als_solver)s);
+        rs_als_model a, b;
+        assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_OK);
+        assert_int_equal(rs_als_fit(&m, &o, &b, &d), RS_OK);
+        assert_memory_equal(a.user_factors, b.user_factors, (size_t)NU * 8 * sizeof(float));
+        assert_memory_equal(a.item_factors, b.item_factors, (size_t)NI * 8 * sizeof(float));
+        rs_als_destroy(&b);
+        o.seed = 99;
+        assert_int_equal(rs_als_fit(&m, &o, &b, &d), RS_OK);
+        assert_true(memcmp(a.item_factors, b.item_factors, (size_t)NI * 8 * sizeof(float)) != 0);
+        rs_als_destroy(&a);
+        rs_als_destroy(&b);
+    }
+    rs_csr_destroy(&m);
+}
+
+typedef struct losses {
+    double v[32];
+    unsigned n;
+} losses;
+
+static void record(void *ctx, const rs_als_iter *it)
+{
+    losses *l = ctx;
+    assert_true(it->seconds >= 0);
+    assert_int_equal(it->iteration, l->n + 1);
+    l->v[l->n++] = it->loss;
+}
+
+static void test_loss_decreases(void **state)
+{
+    (void)state;
+    rs_csr m;
+    planted(&m);
+    rs_diag d = {{0}};
+    for (int s = 0; s < 2; s++) {
+        rs_als_opts o = small_opts((rs_als_solver)s);
+        losses l = {.n = 0};
+        o.compute_loss = true;
+        o.progress = record;
+        o.progress_ctx = &l;
+        rs_als_model a;
+        assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_OK);
+        assert_int_equal(l.n, 10);
+        assert_true(l.v[9] < l.v[0]);
+        for (unsigned i = 1; i < l.n && s == RS_ALS_CHOLESKY; i++)
+            assert_true(l.v[i] <= l.v[i - 1] * (1 + 1e-5)); /* exact ALS never rises */
+        rs_als_destroy(&a);
+    }
+    rs_csr_destroy(&m);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    rs_csr m;
+    planted(&m);
+    rs_als_model a;
+    rs_diag d = {{0}};
+    rs_als_opts o = small_opts(RS_ALS_CG);
+    o.factors = 0;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_EINVAL);
+    assert_non_null(strstr(d.msg, "factors"));
+    o = small_opts(RS_ALS_CG);
+    o.reg = -1;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_EINVAL);
+    assert_non_null(strstr(d.msg, "reg"));
+    o = small_opts(RS_ALS_CG);
+    o.alpha = NAN;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_EINVAL);
+    o = small_opts(RS_ALS_CG);
+    o.cg_steps = 0;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_EINVAL);
+    o = small_opts(RS_ALS_CG);
+    o.iterations = 0;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_EINVAL);
+    assert_int_equal(rs_als_conf_parse("log1p"), RS_ALS_CONF_LOG1P);
+    assert_int_equal(rs_als_solver_parse("cholesky"), RS_ALS_CHOLESKY);
+    assert_int_equal(rs_als_solver_parse("magic"), -1);
+    rs_csr_destroy(&m);
+}
+
+/* Item-kNN: exact cosine values on a hand-made matrix, and BM25. */
+static void test_knn(void **state)
+{
+    (void)state;
+    /* users x items:  u0 {0,1}  u1 {0,1,2}  u2 {2,3}  u3 {0}
+     * |U0| = 3, |U1| = 2, |U2| = 2, |U3| = 1; U0&U1 = 2, U1&U2 = 1, U2&U3 = 1 */
+    uint32_t r[] = {0, 0, 1, 1, 1, 2, 2, 3}, c[] = {0, 1, 0, 1, 2, 2, 3, 0};
+    float v[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    rs_csr m;
+    assert_int_equal(rs_csr_from_coo(4, 5, r, c, v, NULL, 8, RS_AGG_SUM, &m), RS_OK);
+    rs_knn_opts o;
+    rs_knn_opts_default(&o);
+    o.weight = RS_KNN_COSINE;
+    o.neighbours = 2;
+    rs_knn_model k;
+    rs_diag d = {{0}};
+    assert_int_equal(rs_knn_fit(&m, &o, &k, &d), RS_OK);
+    /* item 0's neighbours: 1 (2 / sqrt(3*2)), then 2 (1 / sqrt(3*2)). */
+    assert_int_equal(k.sim.indptr[1] - k.sim.indptr[0], 2);
+    assert_int_equal(k.sim.indices[0], 1);
+    assert_float_equal(k.sim.values[0], 2 / sqrt(6), 1e-6);
+    assert_int_equal(k.sim.indices[1], 2);
+    assert_float_equal(k.sim.values[1], 1 / sqrt(6), 1e-6);
+    /* item 4 is empty: no neighbours. */
+    assert_int_equal(k.sim.indptr[5] - k.sim.indptr[4], 0);
+    /* u3 has item 0: scores 1 > 2 > 3 (via 2? no: 3 only co-occurs with 2). */
+    rs_scored out[5];
+    float scratch[5];
+    size_t n;
+    uint32_t ex[] = {0};
+    assert_int_equal(rs_knn_recommend(&k, 3, ex, 1, 5, out, &n, scratch), RS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0].index, 1);
+    assert_int_equal(out[1].index, 2);
+    rs_knn_destroy(&k);
+
+    o.weight = RS_KNN_BM25;
+    assert_int_equal(rs_knn_fit(&m, &o, &k, &d), RS_OK);
+    for (size_t j = 0; j < k.sim.nnz; j++)
+        assert_true(k.sim.values[j] > 0);
+    rs_knn_destroy(&k);
+    o.neighbours = 0;
+    assert_int_equal(rs_knn_fit(&m, &o, &k, &d), RS_EINVAL);
+    rs_csr_destroy(&m);
+}
+
+/* Ratings from a planted rank-2 model: r = 3 + 2 x_u . y_i + noise,
+ * rounded into 1..5, 40 random items per user. */
+static void planted_ratings(rs_csr *m)
+{
+    static uint32_t r[NU * 40], c[NU * 40];
+    static float v[NU * 40];
+    float x[NU][2], y[NI][2];
+    rs_rng g;
+    rs_rng_init(&g, 21);
+    for (int u = 0; u < NU; u++)
+        for (int f = 0; f < 2; f++)
+            x[u][f] = (float)rs_rng_normal(&g) * 0.7f;
+    for (int i = 0; i < NI; i++)
+        for (int f = 0; f < 2; f++)
+            y[i][f] = (float)rs_rng_normal(&g) * 0.7f;
+    size_t n = 0;
+    for (uint32_t u = 0; u < NU - 1; u++)
+        for (int j = 0; j < 40; j++) {
+            uint32_t i = rs_rng_below(&g, NI - 1);
+            double t = 3 + 2 * (x[u][0] * y[i][0] + x[u][1] * y[i][1]) + 0.3 * rs_rng_normal(&g);
+            r[n] = u;
+            c[n] = i;
+            v[n] = (float)fmin(5, fmax(1, round(t)));
+            n++;
+        }
+    assert_int_equal(rs_csr_from_coo(NU, NI, r, c, v, NULL, n, RS_AGG_LAST, m), RS_OK);
+}
+
+/* Explicit MF: the planted ratings are predicted far better than by the
+ * mean, deterministically, within the rating range. */
+static void test_mf(void **state)
+{
+    (void)state;
+    rs_csr m, tr, te;
+    planted_ratings(&m);
+    split(&m, &tr, &te);
+    rs_mf_opts o;
+    rs_mf_opts_default(&o);
+    o.factors = 8;
+    o.iterations = 30;
+    rs_mf_model a, b;
+    rs_diag d = {{0}};
+    assert_int_equal(rs_mf_fit(&tr, &o, &a, &d), RS_OK);
+    double rmse, mae;
+    assert_int_equal(rs_eval_rating(rs_mf_predict, &a, &te, &rmse, &mae, &d), RS_OK);
+    double se = 0;
+    for (size_t j = 0; j < te.nnz; j++)
+        se += (te.values[j] - a.mean) * (te.values[j] - a.mean);
+    double base = sqrt(se / (double)te.nnz);
+    print_message("mf rmse %.3f vs the mean %.3f\n", rmse, base);
+    assert_true(rmse < 0.6 * base);
+    assert_int_equal(rs_mf_fit(&tr, &o, &b, &d), RS_OK);
+    assert_memory_equal(a.item_factors, b.item_factors, (size_t)NI * 8 * sizeof(float));
+    for (uint32_t i = 0; i < NI; i++) {
+        float p = rs_mf_predict(&a, 5, i);
+        assert_true(p >= a.min_rating && p <= a.max_rating);
+    }
+    /* Unknown user and item fall back to the mean plus known biases. */
+    assert_float_equal(rs_mf_predict(&a, 9999, 9999), a.mean, 1e-6);
+    assert_float_equal(rs_mf_predict(&a, 9999, 3), a.mean + a.item_bias[3], 1e-6);
+    rs_mf_destroy(&a);
+    rs_mf_destroy(&b);
+    o.lr = 0;
+    assert_int_equal(rs_mf_fit(&tr, &o, &a, &d), RS_EINVAL);
+    rs_csr_destroy(&tr);
+    rs_csr_destroy(&te);
+    rs_csr_destroy(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_recovers_planted_groups),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_loss_decreases),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_knn),
+        cmocka_unit_test(test_mf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
