@@ -1,7 +1,9 @@
 /* bench_train: seconds per ALS iteration and peak memory, for both
  * solvers, at k = 64 on 2 threads.
  *
- *   bench_train [SHARED_DATA_DIR [EVENTS]]   (default 10000000 events)
+ *   bench_train [SHARED_DATA_DIR [EVENTS [SOLVER]]]
+ *
+ * EVENTS defaults to 10000000; SOLVER is cg, cholesky or both (default).
  *
  * Data sets: MovieLens 100K (u.data: a full 15-iteration fit), and
  * EVENTS generated events (100,000 users and 60,000 items at 10M; the
@@ -36,9 +38,14 @@ static void on_iter(void *ctx, const rs_als_iter *it)
     fprintf(stderr, "  iteration %u/%u: %.3f s\n", it->iteration, it->iterations, it->seconds);
 }
 
+/* The solvers to measure: -1 for both. */
+static int only_solver = -1;
+
 static int measure(const char *name, const rs_csr *m, unsigned iterations)
 {
     for (int s = 0; s < 2; s++) {
+        if (only_solver >= 0 && s != only_solver)
+            continue;
         rs_als_opts o;
         rs_als_opts_default(&o);
         o.factors = FACTORS;
@@ -152,6 +159,14 @@ int main(int argc, char **argv)
     if (!root || !*root)
         root = RS_SHARED_DATA;
     uint64_t events = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000ull;
+    if (argc > 3 && strcmp(argv[3], "both") != 0) {
+        only_solver = rs_als_solver_parse(argv[3]);
+        if (only_solver < 0) {
+            fprintf(stderr, "bench_train: SOLVER must be cg, cholesky or both, not '%s'\n",
+                    argv[3]);
+            return 2;
+        }
+    }
     int rc = movielens(root);
     rc |= generated(events);
     return rc;

@@ -31,6 +31,7 @@
 #include "core/alloc.h"
 #include "core/rng.h"
 #include "core/timeutil.h"
+#include "models/vec.h"
 
 /* LAPACK (bundled with OpenBLAS), Fortran calling convention. */
 void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info);
@@ -44,7 +45,7 @@ void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, co
 /* The hot loops are compiled for the wide vector units too and picked at
  * load time, so one binary is fast everywhere. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif
@@ -122,24 +123,41 @@ static inline float row_reg(const half *h, uint64_t n)
 
 /* ---- conjugate gradient -------------------------------------------------- */
 
-/* out (k) = (G + reg I) v, G (k, k) full symmetric row-major. */
+/* out (k) = (G + reg I) v, G (k, k) full symmetric row-major: as a sum of
+ * G's rows scaled by v (four at a time), which needs no horizontal sums. */
 HOT static void apply_g(const float *G, int k, float reg, const float *v, float *out)
 {
-    for (int i = 0; i < k; i++) {
-        const float *g = G + (size_t)i * k;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
+#pragma omp simd
+    for (int f = 0; f < k; f++)
+        out[f] = reg * v[f];
+    int i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const float *g0 = G + (size_t)i * k, *g1 = g0 + k, *g2 = g1 + k, *g3 = g2 + k;
+        const float v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
+#pragma omp simd
         for (int f = 0; f < k; f++)
-            s += g[f] * v[f];
-        out[i] = s + reg * v[i];
+            out[f] += v0 * g0[f] + v1 * g1[f] + v2 * g2[f] + v3 * g3[f];
+    }
+    for (; i < k; i++) {
+        const float *g = G + (size_t)i * k;
+        const float vi = v[i];
+#pragma omp simd
+        for (int f = 0; f < k; f++)
+            out[f] += vi * g[f];
     }
 }
 
+/* The weight of entry j in a pass: cm1_j t for A v, c_j - cm1_j t for the
+ * right-hand side (t = y_j . v). */
+static inline float pass_w(float cm1, float t, int rhs)
+{
+    return rhs ? (1.0f + cm1) - cm1 * t : cm1 * t;
+}
+
 /* One pass over a row's entries, y_j the j-th of Yu (n, k) contiguous:
- * out += sum_j w_j y_j with w_j = cm1_j (y_j . v), or, for the right-hand
- * side, w_j = c_j - cm1_j (y_j . v). */
-HOT static void pass(const float *Yu, const float *cm1, size_t n, int k, const float *v,
-                     float *out, int rhs)
+ * out += sum_j w_j y_j with w_j = pass_w(cm1_j, y_j . v). */
+HOT static void pass_scalar(const float *Yu, const float *cm1, size_t n, int k, const float *v,
+                            float *out, int rhs)
 {
     for (size_t j = 0; j < n; j++) {
         const float *y = Yu + j * k;
@@ -147,17 +165,90 @@ HOT static void pass(const float *Yu, const float *cm1, size_t n, int k, const f
 #pragma omp simd reduction(+ : t)
         for (int f = 0; f < k; f++)
             t += y[f] * v[f];
-        const float w = rhs ? (1.0f + cm1[j]) - cm1[j] * t : cm1[j] * t;
+        const float w = pass_w(cm1[j], t, rhs);
 #pragma omp simd
         for (int f = 0; f < k; f++)
             out[f] += w * y[f];
     }
 }
 
+/* The same for k a multiple of 16, four entries at a time: four dot
+ * products in vector accumulators reduced together, then one update of
+ * out. Row j is Y + idx[j] * k, or Y + j * k when idx is NULL (inlined
+ * into both uses, so the test folds away). */
+static inline __attribute__((always_inline)) void
+pass16_body(const float *Y, const uint32_t *idx, const float *cm1, size_t n, int k,
+            const float *v, float *out, int rhs)
+{
+#define ROW(j) (Y + (idx ? (size_t)idx[j] : (j)) * (size_t)k)
+    size_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        if (idx && j + 16 < n)
+            for (int q = 12; q < 16; q++)
+                __builtin_prefetch(ROW(j + q));
+        const float *y0 = ROW(j), *y1 = ROW(j + 1), *y2 = ROW(j + 2), *y3 = ROW(j + 3);
+        rs_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+        for (int f = 0; f < k; f += 16) {
+            const rs_v16 vv = rs_v16_load(v + f);
+            a0 += rs_v16_load(y0 + f) * vv;
+            a1 += rs_v16_load(y1 + f) * vv;
+            a2 += rs_v16_load(y2 + f) * vv;
+            a3 += rs_v16_load(y3 + f) * vv;
+        }
+        float t[4];
+        rs_v16_hsum4(a0, a1, a2, a3, t);
+        const float w0 = pass_w(cm1[j], t[0], rhs), w1 = pass_w(cm1[j + 1], t[1], rhs),
+                    w2 = pass_w(cm1[j + 2], t[2], rhs), w3 = pass_w(cm1[j + 3], t[3], rhs);
+        for (int f = 0; f < k; f += 16) {
+            rs_v16 o = rs_v16_load(out + f);
+            o += w0 * rs_v16_load(y0 + f) + w1 * rs_v16_load(y1 + f);
+            o += w2 * rs_v16_load(y2 + f) + w3 * rs_v16_load(y3 + f);
+            rs_v16_store(out + f, o);
+        }
+    }
+    for (; j < n; j++) {
+        const float *y = ROW(j);
+        rs_v16 acc = {0};
+        for (int f = 0; f < k; f += 16)
+            acc += rs_v16_load(y + f) * rs_v16_load(v + f);
+        float t[4];
+        rs_v16_hsum4(acc, acc, acc, acc, t);
+        const float w = pass_w(cm1[j], t[0], rhs);
+        for (int f = 0; f < k; f += 16)
+            rs_v16_store(out + f, rs_v16_load(out + f) + w * rs_v16_load(y + f));
+    }
+#undef ROW
+}
+
+HOT static void pass16(const float *Yu, const float *cm1, size_t n, int k, const float *v,
+                       float *out, int rhs)
+{
+    pass16_body(Yu, NULL, cm1, n, k, v, out, rhs);
+}
+
+HOT static void pass16_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
+                               int k, const float *v, float *out, int rhs)
+{
+    pass16_body(Y, idx, cm1, n, k, v, out, rhs);
+}
+
+static void pass(const float *Yu, const float *cm1, size_t n, int k, const float *v, float *out,
+                 int rhs)
+{
+    if (k % 16 == 0)
+        pass16(Yu, cm1, n, k, v, out, rhs);
+    else
+        pass_scalar(Yu, cm1, n, k, v, out, rhs);
+}
+
 /* The same reading rows in place (for rows too long to gather). */
 HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
                              int k, const float *v, float *out, int rhs)
 {
+    if (k % 16 == 0) {
+        pass16_indexed(Y, idx, cm1, n, k, v, out, rhs);
+        return;
+    }
     for (size_t j = 0; j < n; j++) {
         if (j + 8 < n)
             __builtin_prefetch(Y + (size_t)idx[j + 8] * k);
@@ -166,7 +257,7 @@ HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *c
 #pragma omp simd reduction(+ : t)
         for (int f = 0; f < k; f++)
             t += y[f] * v[f];
-        const float w = rhs ? (1.0f + cm1[j]) - cm1[j] * t : cm1[j] * t;
+        const float w = pass_w(cm1[j], t, rhs);
 #pragma omp simd
         for (int f = 0; f < k; f++)
             out[f] += w * y[f];
@@ -177,9 +268,15 @@ HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *c
 HOT static void gather(const float *Y, const uint32_t *idx, size_t n, int k, float *Yu)
 {
     for (size_t j = 0; j < n; j++) {
-        if (j + 8 < n)
-            __builtin_prefetch(Y + (size_t)idx[j + 8] * k);
-        memcpy(Yu + j * k, Y + (size_t)idx[j] * k, (size_t)k * sizeof *Yu);
+        if (j + 16 < n)
+            __builtin_prefetch(Y + (size_t)idx[j + 16] * k);
+        const float *y = Y + (size_t)idx[j] * k;
+        float *o = Yu + j * k;
+        if (k % 16 == 0)
+            for (int f = 0; f < k; f += 16)
+                rs_v16_store(o + f, rs_v16_load(y + f));
+        else
+            memcpy(o, y, (size_t)k * sizeof *o);
     }
 }
 
