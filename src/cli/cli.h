@@ -89,8 +89,6 @@ void cli_progress_done(cli_progress *p);
 /* "1,234,567" into buf. */
 const char *cli_thousands(uint64_t v, char *buf, size_t cap);
 
-/* Creates a folder and its parents (like mkdir -p). */
-rs_err cli_mkdirs(const char *path, rs_diag *diag);
 
 /* Model hyperparameters as flags, shared by train, eval and tune: a
  * command's config struct embeds a cli_params member and its option table

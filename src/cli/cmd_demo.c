@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "data/generate.h"
@@ -168,7 +169,7 @@ static int run(const void *conf, int argc, char **argv)
     snprintf(events, sizeof events, "%s/events.csv", data_dir);
 
     rs_diag d = {{0}};
-    if (cli_mkdirs(data_dir, &d) != RS_OK) {
+    if (rs_mkdirs(data_dir, &d) != RS_OK) {
         cli_error("demo", "%s", d.msg);
         return 1;
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "core/fs.h"
 #include "core/timeutil.h"
 #include "data/generate.h"
 
@@ -44,7 +45,7 @@ static int run(const void *conf, int argc, char **argv)
     (void)argv;
     const generate_conf *c = conf;
     rs_diag d = {{0}};
-    if (cli_mkdirs(c->out, &d) != RS_OK) {
+    if (rs_mkdirs(c->out, &d) != RS_OK) {
         cli_error("generate", "%s", d.msg);
         return 1;
     }

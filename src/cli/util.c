@@ -2,11 +2,9 @@
  * progress lines, number formatting and folder creation. */
 #include "cli.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/timeutil.h"
@@ -71,26 +69,4 @@ const char *cli_thousands(uint64_t v, char *buf, size_t cap)
     }
     buf[j] = '\0';
     return buf;
-}
-
-rs_err cli_mkdirs(const char *path, rs_diag *diag)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return rs_diag_fail(diag, RS_EINVAL, "bad folder name '%s'", path);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return rs_diag_fail(diag, RS_EIO, "cannot create folder %s: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return rs_diag_fail(diag, RS_EIO, "%s exists and is not a folder", path);
-    return RS_OK;
 }

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
+
 rs_err rs_model_dir_from_url(const char *url, char *dir, size_t cap, rs_diag *diag)
 {
     static const char scheme[] = "file://";
@@ -25,26 +27,6 @@ rs_err rs_model_dir_from_url(const char *url, char *dir, size_t cap, rs_diag *di
     if (!*path || strlen(path) >= cap)
         return rs_diag_fail(diag, RS_EINVAL, "model store '%s': bad folder", url);
     memcpy(dir, path, strlen(path) + 1);
-    return RS_OK;
-}
-
-/* mkdir -p */
-static rs_err make_dirs(const char *path, rs_diag *diag)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof buf)
-        return rs_diag_fail(diag, RS_EINVAL, "folder name too long");
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        char c = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return rs_diag_fail(diag, RS_EIO, "cannot create %s: %s", buf, strerror(errno));
-        buf[i] = c;
-    }
     return RS_OK;
 }
 
@@ -93,7 +75,7 @@ rs_err rs_model_dir_publish(const char *dir, const rs_bundle *b, uint64_t *versi
 {
     uint64_t v = 0;
     rs_err e;
-    if ((e = make_dirs(dir, diag)) || (e = highest_version(dir, &v, diag)))
+    if ((e = rs_mkdirs(dir, diag)) || (e = highest_version(dir, &v, diag)))
         return e;
     v++;
     if ((size_t)snprintf(path, cap, "%s/model-%llu.rsm", dir, (unsigned long long)v) >= cap)
