@@ -6,7 +6,10 @@
  * Generates a catalogue (not timed), imports items.csv and events.csv into
  * a fresh database through the same code as `recsys import`, then, in a
  * fresh process, loads the user x item matrix from the store and reports
- * the peak resident memory the load added, next to the matrix's own size.
+ * the peak resident memory the load added, next to the matrix's own size:
+ * matrix_bytes is the CSR arrays (row offsets, columns, values);
+ * matrix_and_times_bytes adds the time of each entry, which the data set
+ * also holds (for temporal splits and trending).
  * Prints one JSON line per result. */
 #include <stdint.h>
 #include <sys/wait.h>
@@ -42,15 +45,17 @@ static int measure_load(const char *url)
     double secs = rs_mono_s() - t0;
     long peak = bench_status_kib("VmHWM");
     size_t matrix = rs_csr_memory(&ds.ui);
+    size_t with_times = matrix + ds.ui.nnz * sizeof *ds.ts_ms;
     size_t maps = rs_idmap_memory(ds.users) + rs_idmap_memory(ds.items);
     double added = (double)(peak - base) * 1024.0;
     printf("{\"bench\":\"import\",\"what\":\"load_csr\",\"events\":%llu,\"users\":%zu,"
            "\"items\":%zu,\"nnz\":%zu,\"seconds\":%.3f,\"matrix_bytes\":%zu,"
            "\"idmap_bytes\":%zu,\"peak_added_bytes\":%.0f,\"peak_over_matrix\":%.2f,"
+           "\"matrix_and_times_bytes\":%zu,\"peak_over_matrix_and_times\":%.2f,"
            "\"peak_over_matrix_and_maps\":%.2f,\"commit\":\"%s\"}\n",
            (unsigned long long)ds.events, rs_idmap_size(ds.users), rs_idmap_size(ds.items),
-           ds.ui.nnz, secs, matrix, maps, added, added / (double)matrix,
-           added / (double)(matrix + maps), bench_commit());
+           ds.ui.nnz, secs, matrix, maps, added, added / (double)matrix, with_times,
+           added / (double)with_times, added / (double)(matrix + maps), bench_commit());
     rs_dataset_destroy(&ds);
     rs_store_close(s);
     return 0;

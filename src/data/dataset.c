@@ -247,6 +247,15 @@ rs_err rs_dataset_load(rs_store *s, const rs_dataset_opts *opts, rs_dataset *out
         goto out;
     }
     building = true;
+    /* The times take the same exact hint, so they never grow by copying. */
+    if (counts.events > 0) {
+        out->ts_ms = rs_try_reallocarray(NULL, counts.events, sizeof *out->ts_ms);
+        if (!out->ts_ms) {
+            e = fail(s, &l, RS_ENOMEM, diag, "building the matrix");
+            goto out;
+        }
+        l.ts_cap = counts.events;
+    }
     if ((e = rs_store_scan_events(s, on_event, &l))) {
         e = fail(s, &l, e, diag, "reading events");
         goto out;
@@ -259,6 +268,11 @@ rs_err rs_dataset_load(rs_store *s, const rs_dataset_opts *opts, rs_dataset *out
     rs_csr_builder_finish(&l.b, &out->ui);
     building = false;
     RS_ASSERT(l.ts_n == out->ui.nnz);
+    if (l.ts_n && l.ts_n < l.ts_cap) { /* repeats merged: give the tail back */
+        int64_t *ts = rs_try_reallocarray(out->ts_ms, l.ts_n, sizeof *ts);
+        if (ts)
+            out->ts_ms = ts;
+    }
 out:
     if (building)
         rs_csr_builder_destroy(&l.b);
