@@ -89,15 +89,14 @@ void cli_progress_done(cli_progress *p);
 /* "1,234,567" into buf. */
 const char *cli_thousands(uint64_t v, char *buf, size_t cap);
 
-
 /* Model hyperparameters as flags, shared by train, eval and tune: a
  * command's config struct embeds a cli_params member and its option table
  * includes CLI_PARAM_OPTS(conf_type, member). */
 typedef struct cli_params {
     int64_t factors, iterations, cg_steps, neighbours, similar, mf_factors, mf_iterations;
-    int64_t half_life, threads;
+    int64_t mf_burn_in, half_life, threads;
     double reg, reg_count, alpha, mf_reg, mf_lr, bm25_k1, bm25_b;
-    int confidence, solver, knn_weight;
+    int confidence, solver, knn_weight, mf_solver;
     bool reg_by_count;
 } cli_params;
 

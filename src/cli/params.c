@@ -11,6 +11,7 @@
 static const char *const confidences[] = {"binary", "raw", "log1p", NULL};
 static const char *const solvers[] = {"cg", "cholesky", NULL};
 static const char *const knn_weights[] = {"cosine", "bm25", NULL};
+static const char *const mf_solvers[] = {"gibbs", "sgd", NULL};
 
 #define P(field) offsetof(cli_params, field)
 
@@ -40,9 +41,13 @@ const cli_opt cli_param_opts[] = {
     {"bm25-b", CLI_F64, P(bm25_b), RS_XSTR(RS_KNN_DEFAULT_BM25_B), false, "B", "knn: BM25 b", NULL, 0, 1},
     {"mf-factors", CLI_INT, P(mf_factors), RS_XSTR(RS_MF_DEFAULT_FACTORS), false, "K", "mf: latent factors", NULL, 1,
      1024},
-    {"mf-iterations", CLI_INT, P(mf_iterations), RS_XSTR(RS_MF_DEFAULT_ITERATIONS), false, "N", "mf: epochs/iterations",
-     NULL, 1, 10000},
-    {"mf-reg", CLI_F64, P(mf_reg), RS_XSTR(RS_MF_DEFAULT_REG), false, "L", "mf: L2 regularisation", NULL, 0, 1e6},
+    {"mf-solver", CLI_ENUM, P(mf_solver), "gibbs", false, "S",
+     "mf: how to fit (Bayesian sampling needs no tuning)", mf_solvers, 0, 0},
+    {"mf-iterations", CLI_INT, P(mf_iterations), RS_XSTR(RS_MF_DEFAULT_ITERATIONS), false, "N",
+     "mf: sweeps (gibbs) or epochs (sgd)", NULL, 1, 10000},
+    {"mf-burn-in", CLI_INT, P(mf_burn_in), RS_XSTR(RS_MF_DEFAULT_BURN_IN), false, "N",
+     "mf: sweeps discarded before averaging (gibbs)", NULL, 0, 10000},
+    {"mf-reg", CLI_F64, P(mf_reg), RS_XSTR(RS_MF_DEFAULT_REG), false, "L", "mf: L2 regularisation (SGD)", NULL, 0, 1e6},
     {"mf-lr", CLI_F64, P(mf_lr), RS_XSTR(RS_MF_DEFAULT_LR), false, "R", "mf: learning rate (SGD)", NULL, 0, 10},
     {"half-life", CLI_DURATION, P(half_life), "7d", false, "DURATION",
      "popularity: half-life of the trending score", NULL, 0, 0},
@@ -68,7 +73,9 @@ void cli_params_apply(const cli_params *c, rs_model_params *p)
     p->knn.bm25_k1 = (float)c->bm25_k1;
     p->knn.bm25_b = (float)c->bm25_b;
     p->mf.factors = (uint32_t)c->mf_factors;
+    p->mf.solver = (rs_mf_solver)c->mf_solver;
     p->mf.iterations = (uint32_t)c->mf_iterations;
+    p->mf.burn_in = (uint32_t)c->mf_burn_in;
     p->mf.reg = (float)c->mf_reg;
     p->mf.lr = (float)c->mf_lr;
     p->half_life_ms = (double)c->half_life;

@@ -74,6 +74,28 @@ double rs_rng_normal(rs_rng *r)
     return u * sqrt(-2.0 * log(s) / s);
 }
 
+double rs_rng_gamma(rs_rng *r, double shape)
+{
+    if (shape < 1.0) {
+        const double u = rs_rng_uniform(r);
+        return rs_rng_gamma(r, shape + 1.0) * pow(u > 0 ? u : 0x1p-53, 1.0 / shape);
+    }
+    const double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x, v;
+        do {
+            x = rs_rng_normal(r);
+            v = 1.0 + c * x;
+        } while (v <= 0.0);
+        v = v * v * v;
+        const double u = rs_rng_uniform(r);
+        if (u < 1.0 - 0.0331 * x * x * x * x)
+            return d * v;
+        if (u > 0 && log(u) < 0.5 * x * x + d * (1.0 - v + log(v)))
+            return d * v;
+    }
+}
+
 void rs_rng_shuffle_u32(rs_rng *r, uint32_t *a, size_t n)
 {
     for (size_t i = n; i > 1; i--) {

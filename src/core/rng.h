@@ -25,6 +25,10 @@ double rs_rng_uniform(rs_rng *r);
 /* Standard normal (Marsaglia's polar method; no cached second value, so
  * the state alone determines the sequence). */
 double rs_rng_normal(rs_rng *r);
+/* Gamma with the given shape (> 0) and rate 1 (Marsaglia and Tsang's
+ * method; shapes below 1 by the usual boost U^(1/shape)). Divide by a rate
+ * to get other rates. */
+double rs_rng_gamma(rs_rng *r, double shape);
 /* Fisher-Yates shuffle. */
 void rs_rng_shuffle_u32(rs_rng *r, uint32_t *a, size_t n);
 

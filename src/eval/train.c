@@ -32,14 +32,15 @@ static void on_result(void *ctx, const rs_model_result *r)
 static json_t *params_json(const rs_model_params *p)
 {
     return json_pack(
-        "{s:{s:i,s:i,s:f,s:b,s:f,s:f,s:s,s:s,s:i},s:{s:i,s:i,s:f,s:f},s:{s:i,s:s,s:f,s:f},"
+        "{s:{s:i,s:i,s:f,s:b,s:f,s:f,s:s,s:s,s:i},s:{s:s,s:i,s:i,s:i,s:f,s:f},s:{s:i,s:s,s:f,s:f},"
         "s:{s:i},s:{s:f}}",
         "als", "factors", (json_int_t)p->als.factors, "iterations",
         (json_int_t)p->als.iterations, "reg", (double)p->als.reg, "reg_by_count",
         p->als.reg_by_count, "reg_count", (double)p->als.reg_count, "alpha", (double)p->als.alpha, "confidence",
         rs_als_conf_name(p->als.conf), "solver", rs_als_solver_name(p->als.solver), "cg_steps",
-        (json_int_t)p->als.cg_steps, "mf", "factors", (json_int_t)p->mf.factors, "iterations",
-        (json_int_t)p->mf.iterations, "reg", (double)p->mf.reg, "lr", (double)p->mf.lr, "knn",
+        (json_int_t)p->als.cg_steps, "mf", "solver", rs_mf_solver_name(p->mf.solver), "factors",
+        (json_int_t)p->mf.factors, "iterations", (json_int_t)p->mf.iterations, "burn_in",
+        (json_int_t)p->mf.burn_in, "reg", (double)p->mf.reg, "lr", (double)p->mf.lr, "knn",
         "neighbours", (json_int_t)p->knn.neighbours, "weight", rs_knn_weight_name(p->knn.weight),
         "bm25_k1", (double)p->knn.bm25_k1, "bm25_b", (double)p->knn.bm25_b, "similar",
         "neighbours", (json_int_t)p->similar.neighbours, "popularity", "half_life_ms",

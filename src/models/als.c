@@ -392,12 +392,28 @@ HOT static int solve_exact(const half *h, uint32_t row, float *scratch)
 
 /* ---- the fit -------------------------------------------------------------- */
 
-/* G = Y^T Y (full) with all BLAS threads. */
-static void gram(const float *Y, uint32_t n, int k, float *G, int threads)
+/* G = Y^T Y (full): each thread's share of the rows into its own scratch
+ * (at least k * k floats each) with single-threaded BLAS, then summed. No
+ * BLAS thread pool is ever woken, so none spins against the OpenMP
+ * threads, and the sum's order depends only on the thread count. */
+static void gram(const float *Y, uint32_t n, int k, float *G, float *scratch, size_t per_thread,
+                 int threads)
 {
-    openblas_set_num_threads(threads);
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)n, 1.0f, Y, k, 0.0f, G, k);
-    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const uint32_t lo = (uint32_t)((uint64_t)n * t / nt);
+        const uint32_t hi = (uint32_t)((uint64_t)n * (t + 1) / nt);
+        float *part = scratch + (size_t)t * per_thread;
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)(hi - lo), 1.0f,
+                    Y + (size_t)lo * k, k, 0.0f, part, k);
+    }
+    memcpy(G, scratch, (size_t)k * k * sizeof *G);
+    for (int t = 1; t < threads; t++) {
+        const float *part = scratch + (size_t)t * per_thread;
+        for (size_t x = 0; x < (size_t)k * k; x++)
+            G[x] += part[x];
+    }
     for (int i = 0; i < k; i++) /* mirror the upper triangle: G is used in full */
         for (int j = 0; j < i; j++)
             G[(size_t)i * k + j] = G[(size_t)j * k + i];
@@ -526,18 +542,19 @@ rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out, rs_
     init_factors(Y, &iu, k, o->seed, (uint64_t)1 << 40);
 
     const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1); /* parallel over rows instead */
     uint64_t failed = 0;
     for (uint32_t it = 1; it <= o->iterations; it++) {
         const double t0 = rs_mono_s();
-        gram(Y, ui->n_cols, k, G, threads);
+        gram(Y, ui->n_cols, k, G, scratch, per_thread, threads);
         half hu = {&uc, Y, X, G, o, k};
         failed += solve_all(&hu, scratch, per_thread, threads);
-        gram(X, ui->n_rows, k, G, threads);
+        gram(X, ui->n_rows, k, G, scratch, per_thread, threads);
         half hi = {&iu, X, Y, G, o, k};
         failed += solve_all(&hi, scratch, per_thread, threads);
         rs_als_iter rep = {it, o->iterations, rs_mono_s() - t0, NAN};
         if (o->compute_loss) {
-            gram(Y, ui->n_cols, k, G, threads);
+            gram(Y, ui->n_cols, k, G, scratch, per_thread, threads);
             rep.loss = loss(&uc, X, Y, G, o, k, &iu, threads);
         }
         if (o->progress)

@@ -392,6 +392,31 @@ static void test_shuffle_permutation(void **state)
         fail_msg("chi-square %.2f over the orderings of three", x2);
 }
 
+/* Gamma(shape, 1) has mean shape and variance shape, for shapes above and
+ * below 1; the same seed gives the same draws. */
+static void test_gamma(void **state)
+{
+    (void)state;
+    const double shapes[] = {0.3, 1.0, 2.5, 40.0};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        rs_rng r, again;
+        rs_rng_init(&r, 7 + s);
+        rs_rng_init(&again, 7 + s);
+        const int n = 100000;
+        double sum = 0, sum2 = 0;
+        for (int i = 0; i < n; i++) {
+            double x = rs_rng_gamma(&r, shapes[s]);
+            assert_true(x >= 0 && isfinite(x));
+            assert_true(x == rs_rng_gamma(&again, shapes[s]));
+            sum += x;
+            sum2 += x * x;
+        }
+        double mean = sum / n, var = sum2 / n - mean * mean;
+        assert_true(fabs(mean / shapes[s] - 1.0) < 0.02);
+        assert_true(fabs(var / shapes[s] - 1.0) < 0.05);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_below_edges),
         cmocka_unit_test(test_uniform),
         cmocka_unit_test(test_normal),
+        cmocka_unit_test(test_gamma),
         cmocka_unit_test(test_shuffle_permutation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

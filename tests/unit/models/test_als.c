@@ -301,31 +301,31 @@ static void planted_ratings(rs_csr *m)
     assert_int_equal(rs_csr_from_coo(NU, NI, r, c, v, NULL, n, RS_AGG_LAST, m), RS_OK);
 }
 
-/* Explicit MF: the planted ratings are predicted far better than by the
- * mean, deterministically, within the rating range. */
-static void test_mf(void **state)
+/* Explicit MF, both solvers: the planted ratings are predicted far better
+ * than by the mean, deterministically, within the rating range. */
+static void check_mf(const rs_csr *tr, const rs_csr *te, rs_mf_solver solver)
 {
-    (void)state;
-    rs_csr m, tr, te;
-    planted_ratings(&m);
-    split(&m, &tr, &te);
     rs_mf_opts o;
     rs_mf_opts_default(&o);
+    o.solver = solver;
     o.factors = 8;
     o.iterations = 30;
+    o.burn_in = 10;
+    o.threads = 2;
     rs_mf_model a, b;
     rs_diag d = {{0}};
-    assert_int_equal(rs_mf_fit(&tr, &o, &a, &d), RS_OK);
+    assert_int_equal(rs_mf_fit(tr, &o, &a, &d), RS_OK);
     double rmse, mae;
-    assert_int_equal(rs_eval_rating(rs_mf_predict, &a, &te, &rmse, &mae, &d), RS_OK);
+    assert_int_equal(rs_eval_rating(rs_mf_predict, &a, te, &rmse, &mae, &d), RS_OK);
     double se = 0;
-    for (size_t j = 0; j < te.nnz; j++)
-        se += (te.values[j] - a.mean) * (te.values[j] - a.mean);
-    double base = sqrt(se / (double)te.nnz);
-    print_message("mf rmse %.3f vs the mean %.3f\n", rmse, base);
+    for (size_t j = 0; j < te->nnz; j++)
+        se += (te->values[j] - a.mean) * (te->values[j] - a.mean);
+    double base = sqrt(se / (double)te->nnz);
+    print_message("mf (%s) rmse %.3f vs the mean %.3f\n", rs_mf_solver_name(solver), rmse, base);
     assert_true(rmse < 0.6 * base);
-    assert_int_equal(rs_mf_fit(&tr, &o, &b, &d), RS_OK);
+    assert_int_equal(rs_mf_fit(tr, &o, &b, &d), RS_OK);
     assert_memory_equal(a.item_factors, b.item_factors, (size_t)NI * 8 * sizeof(float));
+    assert_memory_equal(a.user_bias, b.user_bias, (size_t)NU * sizeof(float));
     for (uint32_t i = 0; i < NI; i++) {
         float p = rs_mf_predict(&a, 5, i);
         assert_true(p >= a.min_rating && p <= a.max_rating);
@@ -335,8 +335,31 @@ static void test_mf(void **state)
     assert_float_equal(rs_mf_predict(&a, 9999, 3), a.mean + a.item_bias[3], 1e-6);
     rs_mf_destroy(&a);
     rs_mf_destroy(&b);
+}
+
+static void test_mf(void **state)
+{
+    (void)state;
+    rs_csr m, tr, te;
+    planted_ratings(&m);
+    split(&m, &tr, &te);
+    check_mf(&tr, &te, RS_MF_GIBBS);
+    check_mf(&tr, &te, RS_MF_SGD);
+
+    rs_mf_opts o;
+    rs_mf_model a;
+    rs_diag d = {{0}};
+    rs_mf_opts_default(&o);
+    o.solver = RS_MF_SGD;
     o.lr = 0;
     assert_int_equal(rs_mf_fit(&tr, &o, &a, &d), RS_EINVAL);
+    rs_mf_opts_default(&o);
+    o.burn_in = o.iterations;
+    assert_int_equal(rs_mf_fit(&tr, &o, &a, &d), RS_EINVAL);
+    assert_non_null(strstr(d.msg, "burn-in"));
+    assert_int_equal(rs_mf_solver_parse("gibbs"), RS_MF_GIBBS);
+    assert_int_equal(rs_mf_solver_parse("sgd"), RS_MF_SGD);
+    assert_int_equal(rs_mf_solver_parse("adam"), -1);
     rs_csr_destroy(&tr);
     rs_csr_destroy(&te);
     rs_csr_destroy(&m);

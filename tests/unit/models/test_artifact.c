@@ -189,6 +189,7 @@ static void make_bundle(rs_bundle *b)
     p.als.factors = 8;
     p.mf.factors = 4;
     p.mf.iterations = 5;
+    p.mf.burn_in = 2;
     p.similar.neighbours = 5;
     p.knn.neighbours = 5;
     p.threads = 1;
