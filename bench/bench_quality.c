@@ -64,7 +64,7 @@ static void on_result(void *ctx, const rs_model_result *r)
 {
     const sink *s = ctx;
     char buf[2048];
-    rs_model_result_json(r, buf, sizeof buf);
+    rs_model_result_json(r, RS_METRIC_ALL, buf, sizeof buf);
     printf("{\"bench\":\"quality\",\"dataset\":\"%s\",\"variant\":\"%s\",\"commit\":\"%s\","
            "\"result\":%s}\n",
            s->dataset, s->label, bench_commit(), buf);

@@ -10,7 +10,7 @@
 #include "eval/experiment.h"
 
 typedef struct eval_conf {
-    const char *data, *db, *model;
+    const char *data, *db, *model, *metric;
     int format, split, agg;
     int64_t k, seed;
     double test_fraction;
@@ -28,9 +28,12 @@ static const cli_opt opts[] = {
      "format of --data", formats, 0, 0},
     {"db", CLI_STR, offsetof(eval_conf, db), NULL, false, "URL",
      "evaluate on the events of this store instead of --data", NULL, 0, 0},
-    {"model", CLI_STR, offsetof(eval_conf, model), "popularity,als,knn", false, "LIST",
-     "models to evaluate: popularity, als, similar, knn, mf (comma-separated) or all", NULL,
-     0, 0},
+    {"model", CLI_STR, offsetof(eval_conf, model), NULL, false, "LIST",
+     "models to evaluate: popularity, als, similar, knn, mf (comma-separated) or all "
+     "(default: popularity,als,knn; mf when --metric asks only for rmse/mae)", NULL, 0, 0},
+    {"metric", CLI_STR, offsetof(eval_conf, metric), "all", false, "LIST",
+     "metrics to print: precision, recall, ndcg, map, hit_rate, coverage, diversity, "
+     "novelty, rmse, mae (comma-separated) or all", NULL, 0, 0},
     {"split", CLI_ENUM, offsetof(eval_conf, split), "random", false, "SPLIT",
      "random or temporal (per user), or time (one global cut)", splits, 0, 0},
     {"test-fraction", CLI_F64, offsetof(eval_conf, test_fraction), "0.2", false, "F",
@@ -44,11 +47,39 @@ static const cli_opt opts[] = {
 
 static void print_result(void *ctx, const rs_model_result *r)
 {
-    (void)ctx;
+    const unsigned *metrics = ctx;
     char buf[2048];
-    rs_model_result_json(r, buf, sizeof buf);
+    rs_model_result_json(r, *metrics, buf, sizeof buf);
     printf("%s\n", buf);
     fflush(stdout);
+}
+
+/* The flags of a comma-separated metric list; 0 (after saying why) when a
+ * name is unknown. */
+static unsigned parse_metrics(const char *list)
+{
+    unsigned flags = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        char name[32];
+        unsigned f = 0;
+        if (len < sizeof name) {
+            memcpy(name, p, len);
+            name[len] = '\0';
+            f = rs_metric_parse(name);
+        }
+        if (!f) {
+            cli_error("eval", "--metric: unknown metric '%.*s' (metrics: precision, recall, "
+                              "ndcg, map, hit_rate, coverage, diversity, novelty, rmse, mae, "
+                              "or all)", (int)len, p);
+            return 0;
+        }
+        flags |= f;
+        p += len + (p[len] == ',');
+    }
+    if (!flags)
+        cli_error("eval", "--metric: no metric named");
+    return flags;
 }
 
 /* Imports --data into a temporary store and loads it. */
@@ -95,7 +126,13 @@ static int run(const void *conf, int argc, char **argv)
         cli_error("eval", "give either --data (with --format) or --db");
         return 2;
     }
-    rs_experiment_opts o = {.models = cli_parse_models("eval", c->model), .k = (size_t)c->k};
+    unsigned metrics = parse_metrics(c->metric);
+    if (!metrics)
+        return 2;
+    const char *models = c->model;
+    if (!models)
+        models = (metrics & ~RS_METRIC_RATING) ? "popularity,als,knn" : "mf";
+    rs_experiment_opts o = {.models = cli_parse_models("eval", models), .k = (size_t)c->k};
     if (!o.models)
         return 2;
     o.split = (rs_split_opts){.kind = (rs_split_kind)c->split,
@@ -113,7 +150,7 @@ static int run(const void *conf, int argc, char **argv)
         return 1;
     }
     rs_diag diag = {{0}};
-    rs_err e = rs_experiment_run(&d, &o, print_result, NULL, &diag);
+    rs_err e = rs_experiment_run(&d, &o, print_result, &metrics, &diag);
     rs_dataset_destroy(&d);
     if (e) {
         cli_error("eval", "%s", diag.msg);
@@ -132,8 +169,9 @@ const cli_cmd cli_cmd_eval = {
         "Prints one JSON object per model: precision, recall, ndcg, map, hit_rate,\n"
         "coverage, diversity and novelty at k, rmse and mae for the rating model (mf),\n"
         "fit and evaluation seconds and the peak memory. docs/metrics.md defines each\n"
-        "metric. Example:\n"
-        "  recsys eval --data ml-100k --format movielens-100k --model all",
+        "metric. Examples:\n"
+        "  recsys eval --data ml-100k --format movielens-100k --model all\n"
+        "  recsys eval --data ml-100k --format movielens-100k --metric rmse,mae",
     .opts = opts,
     .n_opts = RS_ARRAY_LEN(opts),
     .conf_size = sizeof(eval_conf),

@@ -50,7 +50,7 @@ static void print_result(void *ctx, const rs_model_result *r)
 {
     (void)ctx;
     char buf[2048];
-    rs_model_result_json(r, buf, sizeof buf);
+    rs_model_result_json(r, RS_METRIC_ALL, buf, sizeof buf);
     printf("%s\n", buf);
     fflush(stdout);
 }
@@ -78,6 +78,7 @@ static int run(const void *conf, int argc, char **argv)
                                    .seed = (uint64_t)c->seed};
     o.eval.k = (size_t)c->k;
     cli_params_apply(&c->params, &o.eval.params);
+    o.eval.params.als.compute_loss = true; /* shown in the per-iteration log */
 
     rs_store *s;
     int rc = cli_open_store("train", c->db, &s);

@@ -118,8 +118,26 @@ static int num(char *buf, size_t cap, const char *key, double v)
     return snprintf(buf, cap, ",\"%s\":%.6g", key, v);
 }
 
-size_t rs_model_result_json(const rs_model_result *r, char *buf, size_t cap)
+static const char *const metric_names[] = {"precision", "recall",    "ndcg",    "map",
+                                           "hit_rate",  "coverage",  "diversity", "novelty",
+                                           "rmse",      "mae"};
+
+unsigned rs_metric_parse(const char *name)
 {
+    if (!strcmp(name, "all"))
+        return RS_METRIC_ALL;
+    for (unsigned i = 0; i < RS_ARRAY_LEN(metric_names); i++)
+        if (!strcmp(name, metric_names[i]))
+            return 1u << i;
+    return 0;
+}
+
+size_t rs_model_result_json(const rs_model_result *r, unsigned metrics, char *buf, size_t cap)
+{
+    const double values[] = {r->topk.precision, r->topk.recall,    r->topk.ndcg,
+                             r->topk.map,       r->topk.hit_rate,  r->topk.coverage,
+                             r->topk.diversity, r->topk.novelty,   r->rmse,
+                             r->mae};
     size_t n = 0;
 #define PUT(expr)                                                       \
     do {                                                                \
@@ -128,16 +146,9 @@ size_t rs_model_result_json(const rs_model_result *r, char *buf, size_t cap)
     } while (0)
 #define REST buf + (n < cap ? n : cap), n < cap ? cap - n : 0
     PUT(snprintf(REST, "{\"model\":\"%s\",\"split\":\"%s\",\"k\":%zu", r->model, r->split, r->k));
-    PUT(num(REST, "precision", r->topk.precision));
-    PUT(num(REST, "recall", r->topk.recall));
-    PUT(num(REST, "ndcg", r->topk.ndcg));
-    PUT(num(REST, "map", r->topk.map));
-    PUT(num(REST, "hit_rate", r->topk.hit_rate));
-    PUT(num(REST, "coverage", r->topk.coverage));
-    PUT(num(REST, "diversity", r->topk.diversity));
-    PUT(num(REST, "novelty", r->topk.novelty));
-    PUT(num(REST, "rmse", r->rmse));
-    PUT(num(REST, "mae", r->mae));
+    for (unsigned i = 0; i < RS_ARRAY_LEN(metric_names); i++)
+        if (metrics & (1u << i))
+            PUT(num(REST, metric_names[i], values[i]));
     PUT(num(REST, "fit_seconds", r->fit_seconds));
     PUT(num(REST, "eval_seconds", r->topk.seconds));
     PUT(num(REST, "peak_rss_mb", r->peak_rss_mb));

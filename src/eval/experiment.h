@@ -45,8 +45,31 @@ typedef void (*rs_result_fn)(void *ctx, const rs_model_result *r);
 RS_MUST_USE rs_err rs_experiment_run(const rs_dataset *d, const rs_experiment_opts *o,
                                      rs_result_fn on_result, void *ctx, rs_diag *diag);
 
-/* Writes r as one JSON object (no newline) into buf; returns the length
- * (truncated output if cap is too small, as snprintf). */
-size_t rs_model_result_json(const rs_model_result *r, char *buf, size_t cap);
+/* The metrics of a result, as flags for choosing which to print. */
+enum {
+    RS_METRIC_PRECISION = 1u << 0,
+    RS_METRIC_RECALL = 1u << 1,
+    RS_METRIC_NDCG = 1u << 2,
+    RS_METRIC_MAP = 1u << 3,
+    RS_METRIC_HIT_RATE = 1u << 4,
+    RS_METRIC_COVERAGE = 1u << 5,
+    RS_METRIC_DIVERSITY = 1u << 6,
+    RS_METRIC_NOVELTY = 1u << 7,
+    RS_METRIC_RMSE = 1u << 8,
+    RS_METRIC_MAE = 1u << 9,
+    RS_METRIC_RATING = RS_METRIC_RMSE | RS_METRIC_MAE,
+    RS_METRIC_ALL = (1u << 10) - 1,
+};
+
+/* "precision", "recall", "ndcg", "map", "hit_rate", "coverage",
+ * "diversity", "novelty", "rmse", "mae" -> its flag; "all" -> every flag;
+ * 0 for anything else. */
+unsigned rs_metric_parse(const char *name);
+
+/* Writes r as one JSON object (no newline) into buf with the metrics in
+ * the `metrics` flags (plus the model, split, k, timings and sizes);
+ * returns the length (truncated output if cap is too small, as
+ * snprintf). */
+size_t rs_model_result_json(const rs_model_result *r, unsigned metrics, char *buf, size_t cap);
 
 #endif

@@ -21,7 +21,7 @@ static void on_result(void *ctx, const rs_model_result *r)
 {
     collector *c = ctx;
     char buf[2048];
-    rs_model_result_json(r, buf, sizeof buf);
+    rs_model_result_json(r, RS_METRIC_ALL, buf, sizeof buf);
     json_t *j = json_loads(buf, 0, NULL);
     if (j)
         json_array_append_new(c->metrics, j);

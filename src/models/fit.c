@@ -1,6 +1,7 @@
 /* Fitting the chosen models into a bundle (see fit.h). */
 #include "fit.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -20,8 +21,22 @@ void rs_model_params_default(rs_model_params *p)
 static void log_als_iteration(void *ctx, const rs_als_iter *it)
 {
     (void)ctx;
-    rs_log_info("als iteration", RS_U("iteration", it->iteration), RS_U("of", it->iterations),
-                RS_F("seconds", it->seconds), RS_F("loss", it->loss));
+    if (isnan(it->loss))
+        rs_log_info("als iteration", RS_U("iteration", it->iteration),
+                    RS_U("of", it->iterations), RS_F("seconds", it->seconds));
+    else
+        rs_log_info("als iteration", RS_U("iteration", it->iteration),
+                    RS_U("of", it->iterations), RS_F("seconds", it->seconds),
+                    RS_F("loss", it->loss));
+}
+
+/* Every tenth sweep/epoch of the rating model, and the last. */
+static void log_mf_iteration(void *ctx, uint32_t iteration, double train_rmse, double seconds)
+{
+    const rs_mf_opts *o = ctx;
+    if (iteration % 10 == 0 || iteration == o->iterations)
+        rs_log_info("mf iteration", RS_U("iteration", iteration), RS_U("of", o->iterations),
+                    RS_F("seconds", seconds), RS_F("train_rmse", train_rmse));
 }
 
 /* Index of a single-bit model flag: 1 << i -> i. */
@@ -65,6 +80,10 @@ static rs_err fit_one(const rs_fit_input *in, unsigned flag, const rs_model_para
     case RS_MODEL_MF: {
         rs_mf_opts o = p->mf;
         o.threads = p->threads;
+        if (!o.progress && rs_log_enabled(RS_LOG_INFO)) {
+            o.progress = log_mf_iteration;
+            o.progress_ctx = &o;
+        }
         return rs_mf_fit(in->ui, &o, &b->mf, diag);
     }
     }

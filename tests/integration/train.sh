@@ -38,6 +38,8 @@ run "unknown model" 2 "$RECSYS" train --db "$URL" --models "file://$M" --model a
 has "$T/err" "unknown model 'magic'"
 run "s3 store not available" 2 "$RECSYS" train --db "$URL" --models "s3://bucket/x"
 run "bad regularisation reaches the library" 2 "$RECSYS" train --db "$URL" --models "file://$M" --model mf --mf-lr 20
+run "burn-in longer than the sampling" 2 "$RECSYS" train --db "$URL" --models "file://$M" --model mf --mf-iterations 10 --log-level warn
+has "$T/err" "burn-in (20) must be less than the iterations (10)"
 [ "$(cat "$M/CURRENT")" = "1" ] || fail "a rejected training changed CURRENT"
 
 # An unwritable model folder: training fails, nothing is published.
@@ -58,6 +60,16 @@ run "eval temporal" 0 "$RECSYS" eval --db "$URL" --model popularity --split temp
 has "$T/out" '"split":"temporal"'
 run "eval on a csv file" 0 "$RECSYS" eval --data "$T/gen/events.csv" --format csv --model popularity --log-level warn
 has "$T/out" '"model":"popularity"'
+run "eval rmse" 0 "$RECSYS" eval --db "$URL" --metric rmse,mae --mf-iterations 30 --log-level warn
+[ "$(lines "$T/out")" -eq 1 ] || fail "eval --metric rmse: expected the mf line only"
+python3 - "$T/out" <<'PY' || fail "eval --metric rmse,mae: wrong fields"
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+assert r["model"] == "mf" and r["rmse"] > 0 and r["mae"] > 0, r
+assert "ndcg" not in r and "precision" not in r, r
+PY
+run "eval unknown metric" 2 "$RECSYS" eval --db "$URL" --metric ndcg,auc
+has "$T/err" "--metric: unknown metric 'auc'"
 run "eval needs data" 2 "$RECSYS" eval
 has "$T/err" "give either --data"
 run "eval on a missing file" 1 "$RECSYS" eval --data "$T/nope.csv" --format csv

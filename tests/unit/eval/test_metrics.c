@@ -12,6 +12,7 @@
 
 #include "core/idmap.h"
 #include "eval/evaluate.h"
+#include "eval/experiment.h"
 #include "eval/metrics.h"
 
 #define EPS 1e-6
@@ -171,12 +172,38 @@ static void test_evaluate(void **state)
     rs_csr_destroy(&test);
 }
 
+/* The JSON line of a result holds exactly the chosen metrics; NaN (a
+ * metric the model has none of) prints as null. */
+static void test_result_json(void **state)
+{
+    (void)state;
+    rs_model_result r = {.model = "mf", .split = "random", .k = 10, .rmse = 0.5, .mae = NAN};
+    r.topk.ndcg = 0.25;
+    char buf[2048];
+    rs_model_result_json(&r, RS_METRIC_RMSE | RS_METRIC_MAE, buf, sizeof buf);
+    assert_non_null(strstr(buf, "{\"model\":\"mf\",\"split\":\"random\",\"k\":10,"
+                                "\"rmse\":0.5,\"mae\":null,"));
+    assert_null(strstr(buf, "ndcg"));
+    rs_model_result_json(&r, RS_METRIC_ALL, buf, sizeof buf);
+    assert_non_null(strstr(buf, "\"ndcg\":0.25"));
+    assert_non_null(strstr(buf, "\"precision\":0,"));
+    assert_int_equal(rs_metric_parse("hit_rate"), RS_METRIC_HIT_RATE);
+    assert_int_equal(rs_metric_parse("all"), RS_METRIC_ALL);
+    assert_int_equal(rs_metric_parse("auc"), 0);
+    /* Too small a buffer: truncated, NUL-terminated, the full length back. */
+    char small[16];
+    size_t n = rs_model_result_json(&r, RS_METRIC_ALL, small, sizeof small);
+    assert_true(n > sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_evaluate),
+        cmocka_unit_test(test_result_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
