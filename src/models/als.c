@@ -520,7 +520,8 @@ rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out, rs_
     const int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
     const size_t exact = (size_t)k * k + (size_t)k + (size_t)GATHER_BLOCK * k;
     const size_t cg = 3 * (size_t)k + (size_t)GATHER_ROWS * k;
-    const size_t per_thread = (o->solver == RS_ALS_CHOLESKY ? exact : cg) + 64;
+    size_t per_thread = o->solver == RS_ALS_CHOLESKY ? exact : cg;
+    per_thread = (per_thread > (size_t)k * k ? per_thread : (size_t)k * k) + 64; /* and gram */
     rs_csr uc = {0}, iu = {0};
     float *X = rs_try_calloc(ui->n_rows ? ui->n_rows : 1, (size_t)k * sizeof(float));
     float *Y = rs_try_calloc(ui->n_cols ? ui->n_cols : 1, (size_t)k * sizeof(float));
