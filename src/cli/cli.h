@@ -112,6 +112,13 @@ void cli_params_apply(const cli_params *c, struct rs_model_params *p);
  * name is unknown. */
 unsigned cli_parse_models(const char *cmd, const char *list);
 
+/* The union of the flags of a comma-separated list, each name mapped by
+ * parse (0 for unknown). On an unknown name or an empty list, prints
+ * "recsys CMD: --FLAG: unknown FLAG 'x' (FLAGs: KNOWN, or all)" and
+ * returns 0. */
+unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
+                         unsigned (*parse)(const char *name), const char *known);
+
 /* The subcommands. */
 extern const cli_cmd cli_cmd_demo, cli_cmd_serve, cli_cmd_import, cli_cmd_generate,
     cli_cmd_train, cli_cmd_eval, cli_cmd_tune, cli_cmd_models, cli_cmd_runs;

@@ -54,34 +54,6 @@ static void print_result(void *ctx, const rs_model_result *r)
     fflush(stdout);
 }
 
-/* The flags of a comma-separated metric list; 0 (after saying why) when a
- * name is unknown. */
-static unsigned parse_metrics(const char *list)
-{
-    unsigned flags = 0;
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ",");
-        char name[32];
-        unsigned f = 0;
-        if (len < sizeof name) {
-            memcpy(name, p, len);
-            name[len] = '\0';
-            f = rs_metric_parse(name);
-        }
-        if (!f) {
-            cli_error("eval", "--metric: unknown metric '%.*s' (metrics: precision, recall, "
-                              "ndcg, map, hit_rate, coverage, diversity, novelty, rmse, mae, "
-                              "or all)", (int)len, p);
-            return 0;
-        }
-        flags |= f;
-        p += len + (p[len] == ',');
-    }
-    if (!flags)
-        cli_error("eval", "--metric: no metric named");
-    return flags;
-}
-
 /* Imports --data into a temporary store and loads it. */
 static int load_file(const eval_conf *c, rs_agg agg, rs_dataset *d)
 {
@@ -126,7 +98,9 @@ static int run(const void *conf, int argc, char **argv)
         cli_error("eval", "give either --data (with --format) or --db");
         return 2;
     }
-    unsigned metrics = parse_metrics(c->metric);
+    unsigned metrics = cli_parse_flags("eval", "metric", c->metric, rs_metric_parse,
+                                       "precision, recall, ndcg, map, hit_rate, coverage, "
+                                       "diversity, novelty, rmse, mae");
     if (!metrics)
         return 2;
     const char *models = c->model;

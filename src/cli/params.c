@@ -82,32 +82,40 @@ void cli_params_apply(const cli_params *c, rs_model_params *p)
     p->threads = (int)c->threads;
 }
 
-unsigned cli_parse_models(const char *cmd, const char *list)
+unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
+                         unsigned (*parse)(const char *name), const char *known)
 {
-    if (!strcmp(list, "all"))
-        return RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR | RS_MODEL_KNN | RS_MODEL_MF;
     unsigned flags = 0;
-    const char *p = list;
-    while (*p) {
+    for (const char *p = list; *p;) {
         size_t len = strcspn(p, ",");
         char name[32];
         unsigned f = 0;
         if (len < sizeof name) {
             memcpy(name, p, len);
             name[len] = '\0';
-            f = rs_model_parse(name);
+            f = parse(name);
         }
         if (!f) {
-            cli_error(cmd, "--model: unknown model '%.*s' (models: popularity, als, similar, "
-                           "knn, mf, or all)", (int)len, p);
+            cli_error(cmd, "--%s: unknown %s '%.*s' (%ss: %s, or all)", flag, flag, (int)len, p,
+                      flag, known);
             return 0;
         }
         flags |= f;
-        p += len;
-        if (*p == ',')
-            p++;
+        p += len + (p[len] == ',');
     }
     if (!flags)
-        cli_error(cmd, "--model: no model named");
+        cli_error(cmd, "--%s: no %s named", flag, flag);
     return flags;
+}
+
+static unsigned parse_model(const char *name)
+{
+    if (!strcmp(name, "all"))
+        return RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR | RS_MODEL_KNN | RS_MODEL_MF;
+    return rs_model_parse(name);
+}
+
+unsigned cli_parse_models(const char *cmd, const char *list)
+{
+    return cli_parse_flags(cmd, "model", list, parse_model, "popularity, als, similar, knn, mf");
 }
