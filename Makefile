@@ -1,8 +1,8 @@
 # The two commands of the README, and a few more.
 #   make run     install what is missing, build, run the demo
 #   make check   install what is missing, build, run every test, then the
-#                unit tests again under AddressSanitizer + UBSan, and the
-#                fuzz targets briefly when clang is present
+#                unit and server tests again under AddressSanitizer + UBSan,
+#                and the fuzz targets briefly when clang is present
 #   make bench   run the benchmarks under bench/
 #   make build   just build (release)
 
@@ -36,7 +36,7 @@ check: deps style build
 	cd build/release && $(CTEST)
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
-	cd build/asan && $(CTEST) -L 'unit|conformance|fuzz'
+	cd build/asan && $(CTEST) -L 'unit|conformance|fuzz|server'
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 bench: deps build

@@ -119,6 +119,11 @@ unsigned cli_parse_models(const char *cmd, const char *list);
 unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
                          unsigned (*parse)(const char *name), const char *known);
 
+/* Serves HTTP until SIGTERM/SIGINT (cmd_serve.c; also the end of the
+ * demo). Returns the process exit code. */
+int cli_serve(const char *db, const char *models, const char *listen, unsigned threads,
+              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, bool access_log);
+
 /* The subcommands. */
 extern const cli_cmd cli_cmd_demo, cli_cmd_serve, cli_cmd_import, cli_cmd_generate,
     cli_cmd_train, cli_cmd_eval, cli_cmd_tune, cli_cmd_models, cli_cmd_runs;

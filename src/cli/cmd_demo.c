@@ -16,8 +16,9 @@
 #include "models/publish.h"
 
 typedef struct demo_conf {
-    const char *dir;
+    const char *dir, *listen;
     int64_t users, items, events, seed;
+    bool no_serve;
 } demo_conf;
 
 static const cli_opt opts[] = {
@@ -30,6 +31,10 @@ static const cli_opt opts[] = {
     {"events", CLI_INT, offsetof(demo_conf, events), "200000", false, "K", "demo events", NULL,
      1, 1e10},
     {"seed", CLI_INT, offsetof(demo_conf, seed), "42", false, "S", "random seed", NULL, 0, 9e18},
+    {"listen", CLI_STR, offsetof(demo_conf, listen), "127.0.0.1:8080", false, "HOST:PORT",
+     "address to serve the demo on", NULL, 0, 0},
+    {"no-serve", CLI_BOOL, offsetof(demo_conf, no_serve), "false", false, NULL,
+     "stop after training instead of serving", NULL, 0, 0},
 };
 
 /* The parameters the data in DIR/data was generated with, one line. */
@@ -197,9 +202,16 @@ static int run(const void *conf, int argc, char **argv)
     rc = train(c, url);
     if (rc)
         return rc;
-    printf("This version of recsys does not serve over HTTP yet; the demo stops here.\n"
-           "Try: recsys eval --db %s --model all\n", url);
-    return 0;
+    if (c->no_serve) {
+        printf("Trained; not serving (--no-serve). Try: recsys eval --db %s --model all\n", url);
+        return 0;
+    }
+    char models[4200];
+    snprintf(models, sizeof models, "file://%s/models", c->dir);
+    printf("Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
+           "      curl 'http://%s/v1/similar?item_id=i1'   (Ctrl-C stops the server)\n",
+           c->listen, c->listen);
+    return cli_serve(url, models, c->listen, 0, 1 << 20, 30000, 10000, true);
 }
 
 const cli_cmd cli_cmd_demo = {
@@ -211,7 +223,8 @@ const cli_cmd cli_cmd_demo = {
         "DIR/recsys.db, trains popularity, ALS and similar items (measuring them on a\n"
         "held-out 20%) and publishes the models to DIR/models. Running it again reuses\n"
         "the data and the database and publishes a new model version; changing --users,\n"
-        "--items, --events or --seed starts afresh.",
+        "--items, --events or --seed starts afresh. Then serves the HTTP API on --listen\n"
+        "(as 'recsys serve' does) until Ctrl-C.",
     .opts = opts,
     .n_opts = RS_ARRAY_LEN(opts),
     .conf_size = sizeof(demo_conf),

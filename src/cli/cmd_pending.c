@@ -1,13 +1,13 @@
-/* Commands whose engines this version of recsys does not have yet: serve,
- * tune, models and runs. Their options are declared so that
+/* Commands whose engines this version of recsys does not have yet: tune,
+ * models and runs. Their options are declared so that
  * --help documents the interface; running them says so and exits 1. */
 #include <stdio.h>
 
 #include "cli.h"
 
 typedef struct pending_conf {
-    const char *db, *models, *listen, *roles, *api_key, *model, *data, *split, *params_from;
-    int64_t retrain_every, k, seed, trials;
+    const char *db, *models, *model, *data, *split, *params_from;
+    int64_t k, seed, trials;
     int format;
     double test_fraction;
 } pending_conf;
@@ -36,23 +36,9 @@ static int not_available(const char *name)
         return not_available(#cmdname);                                                 \
     }
 
-PENDING(serve)
 PENDING(tune)
 PENDING(models)
 PENDING(runs)
-
-static const cli_opt serve_opts[] = {
-    DB_OPT,
-    MODELS_OPT,
-    {"listen", CLI_STR, offsetof(pending_conf, listen), "127.0.0.1:8080", false, "HOST:PORT",
-     "address to serve HTTP on", NULL, 0, 0},
-    {"roles", CLI_STR, offsetof(pending_conf, roles), "all", false, "LIST",
-     "endpoints to mount: all, or input,collab,hybrid,popularity,admin", NULL, 0, 0},
-    {"retrain-every", CLI_DURATION, offsetof(pending_conf, retrain_every), "0", false,
-     "DURATION", "retrain in the background this often (0: never)", NULL, 0, 0},
-    {"api-key", CLI_STR, offsetof(pending_conf, api_key), NULL, false, "KEY",
-     "require this bearer token on write and admin endpoints", NULL, 0, 0},
-};
 
 static const cli_opt tune_opts[] = {
     {"data", CLI_STR, offsetof(pending_conf, data), NULL, true, "PATH", "data to tune on",
@@ -81,7 +67,6 @@ static const cli_opt registry_opts[] = {DB_OPT, MODELS_OPT};
         .run = run_##cmdname,                                                           \
     }
 
-CMD(serve, "serve recommendations and the API over HTTP", "", serve_opts, 0);
 CMD(tune, "search hyperparameters on a validation split", "", tune_opts, 0);
 CMD(models, "list, promote and roll back model versions", "list|promote VERSION|rollback",
     registry_opts, 2);

@@ -56,7 +56,7 @@ has "$T/out" "4 items"
 has "$T/out" "20 events"
 [ "$(($(lines "$T/env/events.csv") - 1))" -eq 20 ] || fail "env: events.csv rows"
 
-for c in serve tune models runs; do
+for c in tune models runs; do
   case $c in tune) args=(--data x --format csv) ;; *) args=() ;; esac
   run "$c not available" 1 "$RECSYS" "$c" "${args[@]}"
   has "$T/err" "recsys $c: not available in this version of recsys"

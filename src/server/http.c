@@ -1,0 +1,262 @@
+/* libmicrohttpd glue (see http.h).
+ *
+ * The daemon runs its own epoll threads (a pool of at least two: a single
+ * epoll thread stalls past ~128 keep-alive connections in 0.9.75). The
+ * access handler is called several times per request: the first call only
+ * carries the headers (it allocates the per-request state and, for a body
+ * announced larger than the limit, answers 413 at once), the middle calls
+ * carry body pieces (counted against the limit, for chunked bodies too),
+ * and the last one answers. Answering on the first call would make
+ * libmicrohttpd close keep-alive connections. */
+#include "server/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+
+struct rs_http {
+    struct MHD_Daemon *d;
+    rs_http_opts o;
+    uint16_t port;
+};
+
+/* One request in progress (libmicrohttpd's per-request pointer). */
+typedef struct pending {
+    char *body;
+    size_t len, cap;
+    bool too_big;
+    double started;
+    char method[16], path[256];  /* for the access log (path truncated) */
+} pending;
+
+const char *rs_http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Content";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+    }
+}
+
+void rs_http_text(rs_http_response *resp, int status, const char *content_type,
+                  const char *text, size_t len)
+{
+    rs_free(resp->body);
+    resp->body = rs_xmalloc(len + 1);
+    memcpy(resp->body, text, len);
+    resp->body[len] = '\0';
+    resp->len = len;
+    resp->status = status;
+    resp->content_type = content_type;
+}
+
+void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...)
+{
+    char detail[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    /* The detail may quote what the client sent: jansson escapes it, and
+     * refuses invalid UTF-8 (hence the fallback). */
+    json_t *d = json_string(detail);
+    if (!d)
+        d = json_string("(the detail quoted bytes that are not UTF-8)");
+    json_t *o = json_pack("{s:s,s:s,s:i,s:o}", "type", "about:blank", "title",
+                          rs_http_status_text(status), "status", status, "detail", d);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        text = rs_xstrdup("{\"type\":\"about:blank\",\"title\":\"Error\"}");
+    rs_free(resp->body);
+    resp->body = text;
+    resp->len = strlen(text);
+    resp->status = status;
+    resp->content_type = "application/problem+json";
+}
+
+const char *rs_http_query(const rs_http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *rs_http_header(const rs_http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct each_ctx {
+    int (*fn)(void *ctx, const char *name, const char *value);
+    void *ctx;
+    int result;
+} each_ctx;
+
+static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    each_ctx *e = cls;
+    e->result = e->fn(e->ctx, key, value);
+    return e->result ? MHD_NO : MHD_YES;
+}
+
+int rs_http_query_each(const rs_http_request *r,
+                       int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    each_ctx e = {fn, ctx, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_value, &e);
+    return e.result;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, rs_http_response *resp)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->len, resp->body ? resp->body : (void *)"", resp->body ? MHD_RESPMEM_MUST_FREE
+                                                                    : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        rs_free(resp->body);
+        return MHD_NO;
+    }
+    resp->body = NULL; /* the response owns it now */
+    if (resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    if (resp->allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **state)
+{
+    (void)version;
+    const rs_http *h = cls;
+    pending *p = *state;
+    if (!p) {
+        /* First call: headers only. */
+        p = rs_xcalloc(1, sizeof *p);
+        p->started = rs_mono_s();
+        snprintf(p->method, sizeof p->method, "%s", method);
+        snprintf(p->path, sizeof p->path, "%s", url);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > h->o.body_limit)
+            p->too_big = true;
+        *state = p;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        /* A piece of the body: keep it unless past the limit. */
+        if (!p->too_big && p->len + *upload_size > h->o.body_limit)
+            p->too_big = true;
+        if (!p->too_big) {
+            if (p->len + *upload_size + 1 > p->cap) {
+                size_t cap = (p->len + *upload_size + 1) * 2;
+                cap = cap > h->o.body_limit + 1 ? h->o.body_limit + 1 : cap;
+                p->body = rs_xrealloc(p->body, cap);
+                p->cap = cap;
+            }
+            memcpy(p->body + p->len, upload_data, *upload_size);
+            p->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    /* The last call: answer. */
+    rs_http_response resp = {.status = 500};
+    if (p->too_big) {
+        rs_http_problem(&resp, 413, "the request body is larger than the limit of %zu bytes",
+                        h->o.body_limit);
+    } else {
+        if (p->body)
+            p->body[p->len] = '\0';
+        rs_http_request req = {method, url, p->body ? p->body : "", p->len, c};
+        h->o.handler(h->o.ctx, &req, &resp);
+    }
+    return send_response(c, &resp);
+}
+
+/* Called when a request is done (answered, or its connection dropped). */
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)why;
+    const rs_http *h = cls;
+    pending *p = *state;
+    if (!p)
+        return;
+    if (h->o.access_log && rs_log_enabled(RS_LOG_INFO)) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        rs_log_info("request", RS_S("method", p->method), RS_S("path", p->path),
+                    RS_U("status", ci ? ci->http_status : 0),
+                    RS_U("us", (uint64_t)((rs_mono_s() - p->started) * 1e6)));
+    }
+    rs_free(p->body);
+    rs_free(p);
+    *state = NULL;
+}
+
+rs_err rs_http_start(const rs_http_opts *o, rs_http **out, rs_diag *diag)
+{
+    *out = NULL;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(o->port)};
+    if (inet_pton(AF_INET, o->host, &addr.sin_addr) != 1)
+        return rs_diag_fail(diag, RS_EINVAL, "'%s' is not an IPv4 address", o->host);
+    rs_http *h = rs_xcalloc(1, sizeof *h);
+    h->o = *o;
+    const unsigned threads = o->threads < 2 ? 2 : o->threads;
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, o->port, NULL, NULL,
+                            on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, 10000u,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    if (!h->d) {
+        int err = errno;
+        rs_free(h);
+        return rs_diag_fail(diag, RS_EIO, "cannot listen on %s:%u: %s", o->host,
+                            (unsigned)o->port, err ? strerror(err) : "libmicrohttpd refused");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : o->port;
+    *out = h;
+    return RS_OK;
+}
+
+uint16_t rs_http_port(const rs_http *h)
+{
+    return h->port;
+}
+
+void rs_http_stop(rs_http *h)
+{
+    if (!h)
+        return;
+    MHD_quiesce_daemon(h->d); /* no new connections; those open are served */
+    MHD_stop_daemon(h->d);
+    rs_free(h);
+}

@@ -1,0 +1,83 @@
+/* The HTTP layer of `recsys serve`, on libmicrohttpd: a daemon with an
+ * epoll thread pool, request bodies collected up to a limit, and one
+ * handler call per complete request with a small request/response pair,
+ * so that the handlers never see libmicrohttpd. Every error it produces
+ * itself (body too large, malformed request) is problem+json, and every
+ * request is logged as one access-log line. */
+#ifndef RS_SERVER_HTTP_H
+#define RS_SERVER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/common.h"
+#include "core/err.h"
+
+typedef struct rs_http_request {
+    const char *method;  /* "GET", "POST", ... */
+    const char *path;    /* without the query string */
+    const char *body;    /* NUL-terminated; "" when none */
+    size_t body_len;
+    void *conn;          /* for the accessors below */
+} rs_http_request;
+
+/* A query parameter's value (NULL when absent); the first when repeated. */
+const char *rs_http_query(const rs_http_request *r, const char *name);
+
+/* Calls fn for every query parameter (name, value; value may be NULL for
+ * "?flag"). Stops and returns fn's non-zero result. */
+int rs_http_query_each(const rs_http_request *r,
+                       int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
+
+/* A request header's value, or NULL. */
+const char *rs_http_header(const rs_http_request *r, const char *name);
+
+typedef struct rs_http_response {
+    int status;
+    const char *content_type;  /* static string */
+    char *body;                /* malloc'd, owned by the response; may be NULL */
+    size_t len;
+    char allow[64];            /* the Allow header for 405, "" otherwise */
+} rs_http_response;
+
+/* Sets resp to status with body text (copied) of the given content type. */
+void rs_http_text(rs_http_response *resp, int status, const char *content_type,
+                  const char *text, size_t len);
+
+/* The handler: fills resp (status, content type, body). Called from the
+ * pool's threads, concurrently. */
+typedef void (*rs_http_handler)(void *ctx, const rs_http_request *req, rs_http_response *resp);
+
+typedef struct rs_http_opts {
+    const char *host;         /* numeric IPv4 address to bind, "0.0.0.0" for all */
+    uint16_t port;            /* 0: any free port (see rs_http_port) */
+    unsigned threads;         /* pool size; at least 2 */
+    size_t body_limit;        /* bytes; larger bodies get 413 */
+    unsigned timeout_s;       /* idle/read timeout per connection */
+    bool access_log;          /* one info line per request */
+    rs_http_handler handler;
+    void *ctx;
+} rs_http_opts;
+
+typedef struct rs_http rs_http;
+
+/* Starts serving. Errors: RS_EINVAL for a bad host, RS_EIO when the port
+ * cannot be bound (diag says why). */
+RS_MUST_USE rs_err rs_http_start(const rs_http_opts *o, rs_http **out, rs_diag *diag);
+
+/* The bound port. */
+uint16_t rs_http_port(const rs_http *h);
+
+/* Stops accepting new connections, lets requests in flight finish, closes
+ * everything and frees h. Accepts NULL. */
+void rs_http_stop(rs_http *h);
+
+/* Sets resp to an application/problem+json error: status, a title from
+ * the status, and detail (printf-style). */
+void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...) RS_PRINTF(3, 4);
+
+/* The reason phrase of a status ("Not Found"). */
+const char *rs_http_status_text(int status);
+
+#endif

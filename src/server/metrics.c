@@ -1,0 +1,156 @@
+/* Prometheus metrics of the server (see metrics.h). */
+#include "server/metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+
+static const char *const route_names[RS_ROUTE_COUNT] = {
+    "/v1/recommend", "/v1/similar", "/v1/popular", "/healthz", "/readyz", "/metrics", "other",
+};
+
+/* The statuses counted one by one; the last slot is "every other". */
+static const int statuses[RS_METRIC_STATUSES - 1] = {200, 400, 401, 404, 405, 413, 500, 501, 503};
+
+/* Upper bounds of the duration buckets in seconds (the last is +Inf). */
+static const double bounds[RS_METRIC_BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                     0.01,   0.025,   0.05,   0.1,   1.0};
+
+static const char *const fallback_names[RS_FALLBACK_COUNT] = {"no_model", "unknown_user"};
+
+void rs_metrics_init(rs_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void rs_metrics_request(rs_metrics *m, rs_route_id route, int status, double seconds)
+{
+    int s = RS_METRIC_STATUSES - 1;
+    for (int i = 0; i < RS_METRIC_STATUSES - 1; i++)
+        if (statuses[i] == status) {
+            s = i;
+            break;
+        }
+    atomic_fetch_add_explicit(&m->requests[route][s], 1, memory_order_relaxed);
+    int b = 0;
+    while (b < RS_METRIC_BUCKETS - 1 && seconds > bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&m->duration_bucket[route][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->duration_count[route], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->duration_sum_ns[route], (uint64_t)(seconds * 1e9),
+                              memory_order_relaxed);
+}
+
+void rs_metrics_fallback(rs_metrics *m, rs_fallback why)
+{
+    atomic_fetch_add_explicit(&m->fallbacks[why], 1, memory_order_relaxed);
+}
+
+static uint64_t load(const atomic_uint_fast64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+/* The process's resident memory in bytes, or 0 when unknown. */
+static uint64_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, rss = 0;
+    if (!f)
+        return 0;
+    int n = fscanf(f, "%llu %llu", &size, &rss);
+    fclose(f);
+    return n == 2 ? (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static void render_requests(FILE *f, const rs_metrics *m)
+{
+    fputs("# HELP recsys_http_requests_total HTTP requests answered, by route and status.\n"
+          "# TYPE recsys_http_requests_total counter\n",
+          f);
+    for (int r = 0; r < RS_ROUTE_COUNT; r++)
+        for (int s = 0; s < RS_METRIC_STATUSES; s++) {
+            uint64_t v = load(&m->requests[r][s]);
+            if (!v)
+                continue;
+            if (s < RS_METRIC_STATUSES - 1)
+                fprintf(f, "recsys_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                        route_names[r], statuses[s], (unsigned long long)v);
+            else
+                fprintf(f, "recsys_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                        route_names[r], (unsigned long long)v);
+        }
+    fputs("# HELP recsys_http_request_duration_seconds Time to answer a request, by route.\n"
+          "# TYPE recsys_http_request_duration_seconds histogram\n",
+          f);
+    for (int r = 0; r < RS_ROUTE_COUNT; r++) {
+        uint64_t cum = 0;
+        for (int b = 0; b < RS_METRIC_BUCKETS; b++) {
+            cum += load(&m->duration_bucket[r][b]);
+            if (b < RS_METRIC_BUCKETS - 1)
+                fprintf(f,
+                        "recsys_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+                        "%llu\n",
+                        route_names[r], bounds[b], (unsigned long long)cum);
+            else
+                fprintf(f,
+                        "recsys_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                        "%llu\n",
+                        route_names[r], (unsigned long long)cum);
+        }
+        fprintf(f, "recsys_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
+                route_names[r], (double)load(&m->duration_sum_ns[r]) / 1e9);
+        fprintf(f, "recsys_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                route_names[r], (unsigned long long)load(&m->duration_count[r]));
+    }
+}
+
+char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size_t *len)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f)
+        return NULL;
+    render_requests(f, m);
+    fputs("# HELP recsys_recommend_fallbacks_total Recommendations served by popularity "
+          "instead of the requested model, by reason.\n"
+          "# TYPE recsys_recommend_fallbacks_total counter\n",
+          f);
+    for (int i = 0; i < RS_FALLBACK_COUNT; i++)
+        fprintf(f, "recsys_recommend_fallbacks_total{reason=\"%s\"} %llu\n", fallback_names[i],
+                (unsigned long long)load(&m->fallbacks[i]));
+    fprintf(f,
+            "# HELP recsys_model_reloads_total Model versions loaded and swapped in.\n"
+            "# TYPE recsys_model_reloads_total counter\n"
+            "recsys_model_reloads_total %llu\n"
+            "# HELP recsys_model_reload_failures_total Model versions refused (failed to load "
+            "or verify).\n"
+            "# TYPE recsys_model_reload_failures_total counter\n"
+            "recsys_model_reload_failures_total %llu\n",
+            (unsigned long long)load(&m->reloads), (unsigned long long)load(&m->reload_failures));
+    fprintf(f,
+            "# HELP recsys_model_version The model version being served (0: none).\n"
+            "# TYPE recsys_model_version gauge\n"
+            "recsys_model_version %llu\n"
+            "# HELP recsys_model_load_seconds How long loading the served model took.\n"
+            "# TYPE recsys_model_load_seconds gauge\n"
+            "recsys_model_load_seconds %.6f\n"
+            "# HELP recsys_model_age_seconds Time since the served model was loaded.\n"
+            "# TYPE recsys_model_age_seconds gauge\n"
+            "recsys_model_age_seconds %.3f\n"
+            "# HELP recsys_process_resident_memory_bytes Resident memory of the process.\n"
+            "# TYPE recsys_process_resident_memory_bytes gauge\n"
+            "recsys_process_resident_memory_bytes %llu\n",
+            (unsigned long long)model->version, model->load_seconds, model->age_seconds,
+            (unsigned long long)resident_bytes());
+    if (fclose(f) != 0) {
+        rs_free(text);
+        return NULL;
+    }
+    *len = n;
+    return text;
+}

@@ -1,0 +1,71 @@
+/* The state `recsys serve` answers from: the store, the model store's
+ * folder, the model version being served (a reference-counted snapshot,
+ * swapped atomically when a new version is published) and the metrics.
+ * Created once at startup; the request handlers (router.c, recs.c, ops.c)
+ * only read it, apart from the snapshot references and the counters. */
+#ifndef RS_SERVER_SERVICE_H
+#define RS_SERVER_SERVICE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/common.h"
+#include "core/err.h"
+#include "models/bundle.h"
+#include "server/http.h"
+#include "server/metrics.h"
+#include "store/store.h"
+
+/* One loaded model version. Requests hold a reference while they use it;
+ * the last reference frees it, so a swap never pulls a model from under a
+ * request. */
+typedef struct rs_snapshot {
+    rs_bundle b;
+    uint64_t version;
+    int64_t loaded_ms;      /* wall clock */
+    double load_seconds;
+    atomic_int refs;
+} rs_snapshot;
+
+typedef struct rs_service {
+    char model_dir[4096];
+    rs_store *store;            /* guarded by store_lock */
+    pthread_mutex_t store_lock;
+    pthread_mutex_t lock;       /* guards cur */
+    rs_snapshot *cur;           /* NULL until a model is loaded */
+    rs_metrics metrics;
+    pthread_key_t scratch_key;  /* each pool thread's scoring buffer */
+} rs_service;
+
+/* Opens the store at db_url and the model store at models_url, and loads
+ * the current model version when there is one (having none yet is not an
+ * error: see rs_service_reload). Errors: the store's, a malformed model
+ * store URL, a current model that cannot be loaded. */
+RS_MUST_USE rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url,
+                                   rs_diag *diag);
+
+/* Loads the model store's current version when it differs from the one
+ * being served, verifies it and swaps it in; *swapped says whether it did.
+ * A version that fails to load is refused (the error says why) and the
+ * served one stays. */
+RS_MUST_USE rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag);
+
+/* A reference to the served snapshot, or NULL when there is none; give it
+ * back with rs_snapshot_release. */
+rs_snapshot *rs_service_acquire(rs_service *s);
+void rs_snapshot_release(rs_snapshot *snap);
+
+/* A buffer of at least `floats` floats private to the calling thread,
+ * kept between requests (freed when the thread ends). NULL when out of
+ * memory. */
+float *rs_service_scratch(rs_service *s, size_t floats);
+
+/* Frees everything. Call after the HTTP server has stopped. */
+void rs_service_destroy(rs_service *s);
+
+/* The HTTP handler (router.c): ctx is the rs_service. */
+void rs_service_handle(void *ctx, const rs_http_request *req, rs_http_response *resp);
+
+#endif

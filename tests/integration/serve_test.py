@@ -1,0 +1,242 @@
+"""recsys serve end to end, over real HTTP on 127.0.0.1.
+
+    serve_test.py RECSYS DIR
+
+DIR holds shop.db (generated data, imported), models/ (one trained
+version) and gen/ (the generated CSV files). Starts the server on a free
+port and checks: recommendations (collab for known users, popularity for
+unknown ones, seen/excluded/hidden items left out, category filter),
+similar and popular items, every kind of bad request (problem+json naming
+the problem), 404/405, the body limit, 256 keep-alive connections, the
+Prometheus exposition (promtool), hot swaps under load with zero failed
+requests, a corrupt version refused, and a graceful stop on SIGTERM.
+Prints one line per check; exits 1 on the first failure.
+"""
+import atexit
+import csv
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+RECSYS, DIR = sys.argv[1], sys.argv[2]
+DB = f"sqlite://{DIR}/shop.db"
+MODELS = f"file://{DIR}/models"
+
+
+def check(cond, what, detail=""):
+    if not cond:
+        print(f"FAIL: {what} {detail}")
+        sys.exit(1)
+    print(f"ok: {what}")
+
+
+def start_server():
+    p = subprocess.Popen(
+        [RECSYS, "serve", "--db", DB, "--models", MODELS, "--listen", "127.0.0.1:0",
+         "--poll", "1h", "--log-level", "info"],
+        stdout=subprocess.PIPE, stderr=open(f"{DIR}/serve.log", "w"), text=True)
+    line = p.stdout.readline()
+    check(line.startswith("serving on http://127.0.0.1:"), "server starts", line)
+    return p, int(line.rsplit(":", 1)[1])
+
+
+PROC, PORT = start_server()
+
+
+@atexit.register
+def no_stray_server():
+    if PROC.poll() is None:
+        PROC.kill()
+
+
+def request(method, path, body=None, conn=None, headers=None):
+    c = conn or http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    if conn is None:
+        c.close()
+    ctype = r.getheader("Content-Type", "")
+    doc = json.loads(data) if "json" in ctype and data else None
+    return r.status, doc, r, data
+
+
+def problem(path, status, detail_part, method="GET", body=None):
+    got, doc, r, _ = request(method, path, body)
+    ok = (got == status and r.getheader("Content-Type") == "application/problem+json"
+          and doc["status"] == status and doc["title"] and detail_part in doc["detail"])
+    check(ok, f"{method} {path[:60]} -> {status}", f"got {got} {doc}")
+    return r
+
+
+# --- what the data says -------------------------------------------------
+seen = {}
+for row in csv.DictReader(open(f"{DIR}/gen/events.csv")):
+    seen.setdefault(row["user_id"], set()).add(row["item_id"])
+category = {row["item_id"]: row["category"] for row in csv.DictReader(open(f"{DIR}/gen/items.csv"))}
+user = max(seen, key=lambda u: len(seen[u]))
+
+# --- recommendations ----------------------------------------------------
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=20")
+check(st == 200 and doc["strategy"] == "collab" and doc["model_version"] == "1"
+      and len(doc["items"]) == 20, "recommend: collab for a known user", doc)
+check(not seen[user] & {i["item_id"] for i in doc["items"]}, "recommend: seen items left out")
+scores = [i["score"] for i in doc["items"]]
+check(scores == sorted(scores, reverse=True), "recommend: best first")
+top = doc["items"][0]["item_id"]
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=20&exclude={top},nosuch")
+check(st == 200 and top not in {i["item_id"] for i in doc["items"]}, "recommend: exclude")
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=50&exclude_seen=false")
+check(st == 200 and seen[user] & {i["item_id"] for i in doc["items"]},
+      "recommend: exclude_seen=false may return seen items")
+cat = category[top]
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=5&category={cat}")
+check(st == 200 and doc["items"] and all(category[i["item_id"]] == cat for i in doc["items"]),
+      "recommend: category filter", doc)
+st, doc, _, _ = request("GET", "/v1/recommend?user_id=nobody-like-this&n=7")
+check(st == 200 and doc["strategy"] == "popularity" and len(doc["items"]) == 7,
+      "recommend: unknown user gets popular items, not an error", doc)
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&strategy=popularity&n=3")
+check(st == 200 and doc["strategy"] == "popularity", "recommend: strategy=popularity")
+st, doc, _, _ = request("GET", "/v1/recommend?user_id=u%C3%A9%20x&n=1")
+check(st == 200 and doc["user_id"] == "u\u00e9 x", "recommend: UTF-8 ids round-trip", doc)
+
+# --- similar and popular ------------------------------------------------
+st, doc, _, _ = request("GET", f"/v1/similar?item_id={top}&n=5")
+check(st == 200 and len(doc["items"]) == 5 and top not in {i["item_id"] for i in doc["items"]},
+      "similar: neighbours of an item", doc)
+st, doc, _, _ = request("GET", "/v1/popular?n=4")
+check(st == 200 and doc["ranking"] == "count" and len(doc["items"]) == 4, "popular")
+st, doc, _, _ = request("GET", "/v1/popular?n=4&window=7d")
+check(st == 200 and doc["ranking"] == "trending", "popular: window gives trending")
+st, doc, _, _ = request("GET", f"/v1/popular?n=4&category={cat}")
+check(st == 200 and all(category[i["item_id"]] == cat for i in doc["items"]),
+      "popular: category")
+
+# --- bad requests -------------------------------------------------------
+problem("/v1/recommend?n=3", 400, "user_id is required")
+problem(f"/v1/recommend?user_id={user}&n=0", 400, "n must be a whole number from 1 to 1000")
+problem(f"/v1/recommend?user_id={user}&n=1001", 400, "n must be")
+problem(f"/v1/recommend?user_id={user}&n=-5", 400, "n must be")
+problem(f"/v1/recommend?user_id={user}&n=99999999999999999999", 400, "n must be")
+problem(f"/v1/recommend?user_id={user}&n=ten", 400, "not 'ten'")
+problem(f"/v1/recommend?user_id={user}&colour=red", 400, "unknown query parameter 'colour'")
+problem(f"/v1/recommend?user_id={user}&strategy=magic", 400, "strategy must be")
+problem(f"/v1/recommend?user_id={user}&strategy=hybrid", 501, "hybrid")
+problem(f"/v1/recommend?user_id={user}&exclude_seen=maybe", 400, "exclude_seen must be true or false")
+problem("/v1/recommend?user_id=" + "x" * 300, 400, "user_id")
+problem("/v1/recommend?user_id=%FF%FE", 400, "user_id")
+problem("/v1/recommend?user_id=a%01b", 400, "user_id")
+problem("/v1/similar?item_id=no-such-item", 404, "no item 'no-such-item'")
+problem("/v1/similar", 400, "item_id is required")
+problem("/v1/popular?window=soon", 400, "window must be a duration")
+problem("/v1/../etc/passwd", 404, "no route")
+problem("/nowhere", 404, "no route /nowhere")
+r = problem("/v1/recommend", 405, "does not take DELETE", method="DELETE")
+check(r.getheader("Allow") == "GET", "405 names the allowed methods")
+problem("/v1/events", 413, "larger than the limit", method="POST", body=b"x" * (2 << 20))
+problem("/v1/events", 501, "not available", method="POST", body=b"{}")
+
+# --- 256 keep-alive connections, all answered -----------------------------
+conns = [http.client.HTTPConnection("127.0.0.1", PORT, timeout=10) for _ in range(256)]
+answered = 0
+for round_ in range(3):
+    for c in conns:
+        st, _, r, _ = request("GET", "/v1/popular?n=3", conn=c)
+        answered += st == 200 and r.getheader("Connection", "").lower() != "close"
+for c in conns:
+    c.close()
+check(answered == 3 * 256, "256 keep-alive connections each answered 3 times", answered)
+
+# --- metrics ------------------------------------------------------------
+st, _, r, text = request("GET", "/metrics")
+check(st == 200 and r.getheader("Content-Type").startswith("text/plain; version=0.0.4"),
+      "metrics: text exposition")
+metrics = text.decode()
+promtool = shutil.which("promtool")
+check(promtool is not None, "promtool is installed (scripts/install-deps)")
+out = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
+check(out.returncode == 0, "promtool check metrics", out.stdout + out.stderr)
+check('recsys_http_requests_total{route="/v1/recommend",status="200"}' in metrics
+      and 'recsys_http_requests_total{route="/v1/recommend",status="400"}' in metrics,
+      "metrics: requests by route and status")
+check('recsys_http_request_duration_seconds_bucket{route="/v1/recommend",le="+Inf"}' in metrics,
+      "metrics: duration histogram with +Inf")
+check('recsys_recommend_fallbacks_total{reason="unknown_user"} ' in metrics
+      and "recsys_model_version 1" in metrics, "metrics: fallbacks and model version")
+# Histogram buckets never decrease (promtool does not check this).
+for route in ("/v1/recommend", "/v1/popular"):
+    counts = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+              if line.startswith(f'recsys_http_request_duration_seconds_bucket{{route="{route}"')]
+    check(counts == sorted(counts) and counts[-1] > 0, f"metrics: {route} buckets cumulative")
+
+# --- hot swap under load: zero failed requests ----------------------------
+stop = threading.Event()
+results = {"ok": 0, "bad": []}
+
+
+def hammer():
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    while not stop.is_set():
+        try:
+            st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=10", conn=c)
+            if st == 200 and len(doc["items"]) == 10:
+                results["ok"] += 1
+            else:
+                results["bad"].append(st)
+        except Exception as e:  # a dropped connection is a failure too
+            results["bad"].append(repr(e))
+            c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+
+
+threads = [threading.Thread(target=hammer) for _ in range(4)]
+for t in threads:
+    t.start()
+for version in (2, 3):
+    subprocess.run([RECSYS, "train", "--db", DB, "--models", MODELS, "--no-eval",
+                    "--log-level", "warn", "--factors", "16"], check=True, capture_output=True)
+    PROC.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        st, doc, _, _ = request("GET", "/readyz")
+        if st == 200 and doc["model_version"] == version:
+            break
+        time.sleep(0.05)
+    check(doc["model_version"] == version, f"hot swap to version {version}", doc)
+time.sleep(0.3)
+stop.set()
+for t in threads:
+    t.join()
+check(not results["bad"] and results["ok"] > 100,
+      f"no failed request during the swaps ({results['ok']} answered)", results["bad"][:5])
+
+# A corrupt version is refused; the served one stays.
+with open(f"{DIR}/models/model-4.rsm", "wb") as f:
+    f.write(b"RSMODEL\0" + os.urandom(200))
+with open(f"{DIR}/models/CURRENT", "w") as f:
+    f.write("4\n")
+PROC.send_signal(signal.SIGHUP)
+time.sleep(0.5)
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=3")
+check(st == 200 and doc["model_version"] == "3", "corrupt version refused, version 3 serves", doc)
+check("new model refused" in open(f"{DIR}/serve.log").read(), "the refusal is logged")
+st, _, _, text = request("GET", "/metrics")
+check("recsys_model_reload_failures_total 1" in text.decode(), "metrics: reload failure counted")
+
+# --- graceful stop -----------------------------------------------------------
+PROC.send_signal(signal.SIGTERM)
+try:
+    code = PROC.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    PROC.kill()
+    code = None
+check(code == 0, "SIGTERM stops the server with status 0", code)
+log = open(f"{DIR}/serve.log").read()
+check("msg=request method=GET path=/v1/recommend status=200 us=" in log, "access log lines")
+print("all passed")
