@@ -4,7 +4,7 @@
  * epoll thread stalls past ~128 keep-alive connections in 0.9.75). The
  * access handler is called several times per request: the first call only
  * carries the headers (it allocates the per-request state and, for a body
- * announced larger than the limit, answers 413 at once), the middle calls
+ * announced larger than the limit, may answer 413 at once), the middle calls
  * carry body pieces (counted against the limit, for chunked bodies too),
  * and the last one answers. Answering on the first call would make
  * libmicrohttpd close keep-alive connections. */
@@ -163,9 +163,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(p->path, sizeof p->path, "%s", url);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > h->o.body_limit)
-            p->too_big = true;
         *state = p;
+        const unsigned long long announced = cl ? strtoull(cl, NULL, 10) : 0;
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                         MHD_HTTP_HEADER_EXPECT);
+        p->too_big = announced > h->o.body_limit;
+        if (p->too_big && ((expect && strcasestr(expect, "100-continue")) ||
+                           announced / 64 > h->o.body_limit)) {
+            /* Refuse before reading a byte of it: a client that waits for
+             * 100 Continue reads the 413 instead, and a body far over the
+             * limit is not worth reading (the connection closes). A body a
+             * little over it is read and dropped, so that a client that
+             * sends it all still gets the 413. */
+            rs_http_response resp = {.status = 413};
+            rs_http_problem(&resp, 413,
+                            "the request body is larger than the limit of %zu bytes",
+                            h->o.body_limit);
+            return send_response(c, &resp);
+        }
         return MHD_YES;
     }
     if (*upload_size) {

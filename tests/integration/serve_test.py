@@ -142,6 +142,15 @@ r = problem("/v1/recommend", 405, "does not take DELETE", method="DELETE")
 check(r.getheader("Allow") == "GET", "405 names the allowed methods")
 problem("/v1/events", 413, "larger than the limit", method="POST", body=b"x" * (2 << 20))
 problem("/v1/events", 501, "not available", method="POST", body=b"{}")
+# A client that waits for 100 Continue gets the 413 without sending the body.
+with open(f"{DIR}/big.json", "wb") as f:
+    f.write(b"x" * (8 << 20))
+out = subprocess.run(["curl", "-s", "-H", "Expect: 100-continue", "--data-binary",
+                      f"@{DIR}/big.json", "-w", "\n%{http_code}",
+                      f"http://127.0.0.1:{PORT}/v1/events"], capture_output=True, text=True)
+body, _, code = out.stdout.rpartition("\n")
+check(code == "413" and "larger than the limit" in body, "413 before the body (Expect: 100-continue)",
+      out.stdout[-200:])
 
 # --- 256 keep-alive connections, all answered -----------------------------
 conns = [http.client.HTTPConnection("127.0.0.1", PORT, timeout=10) for _ in range(256)]
