@@ -187,16 +187,8 @@ pass16_body(const float *Y, const uint32_t *idx, const float *cm1, size_t n, int
             for (int q = 12; q < 16; q++)
                 __builtin_prefetch(ROW(j + q));
         const float *y0 = ROW(j), *y1 = ROW(j + 1), *y2 = ROW(j + 2), *y3 = ROW(j + 3);
-        rs_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
-        for (int f = 0; f < k; f += 16) {
-            const rs_v16 vv = rs_v16_load(v + f);
-            a0 += rs_v16_load(y0 + f) * vv;
-            a1 += rs_v16_load(y1 + f) * vv;
-            a2 += rs_v16_load(y2 + f) * vv;
-            a3 += rs_v16_load(y3 + f) * vv;
-        }
         float t[4];
-        rs_v16_hsum4(a0, a1, a2, a3, t);
+        rs_v16_dot4(y0, y1, y2, y3, v, (size_t)k, t);
         const float w0 = pass_w(cm1[j], t[0], rhs), w1 = pass_w(cm1[j + 1], t[1], rhs),
                     w2 = pass_w(cm1[j + 2], t[2], rhs), w3 = pass_w(cm1[j + 3], t[3], rhs);
         for (int f = 0; f < k; f += 16) {

@@ -5,11 +5,15 @@
 #ifndef RS_MODELS_VEC_H
 #define RS_MODELS_VEC_H
 
+#include <stddef.h>
 #include <string.h>
 
 /* The helpers below are always inlined, so no vector crosses a call and the
  * ABI note compilers give for 64-byte vector arguments does not apply (the
- * pragma holds for the rest of the including file). */
+ * pragma holds for the rest of the including file). That note is real for
+ * any other function: one that takes or returns an rs_v16 must be
+ * RS_VEC_INLINE too, or a caller compiled for AVX-512 and a callee
+ * compiled for the baseline disagree on where the vector is. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #define RS_VEC_INLINE static inline __attribute__((always_inline))
 
@@ -63,6 +67,22 @@ RS_VEC_INLINE void rs_v16_hsum4(rs_v16 a, rs_v16 b, rs_v16 c, rs_v16 d, float s[
     s[1] = z[4];
     s[2] = z[8];
     s[3] = z[12];
+}
+
+/* The dot products of four rows y0..y3 with v, n floats each (n a
+ * multiple of 16), into s[0..4). */
+RS_VEC_INLINE void rs_v16_dot4(const float *y0, const float *y1, const float *y2,
+                               const float *y3, const float *v, size_t n, float s[4])
+{
+    rs_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (size_t f = 0; f < n; f += 16) {
+        const rs_v16 vv = rs_v16_load(v + f);
+        a0 += rs_v16_load(y0 + f) * vv;
+        a1 += rs_v16_load(y1 + f) * vv;
+        a2 += rs_v16_load(y2 + f) * vv;
+        a3 += rs_v16_load(y3 + f) * vv;
+    }
+    rs_v16_hsum4(a0, a1, a2, a3, s);
 }
 
 #endif

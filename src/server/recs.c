@@ -1,7 +1,6 @@
 /* The recommendation endpoints: /v1/recommend, /v1/similar, /v1/popular.
  * Each takes a reference to the served snapshot for the whole request, so
  * a model swap never changes a model under it. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/timeutil.h"
 #include "core/topk.h"
+#include "models/score.h"
 #include "server/handlers.h"
 
 #define MAX_N 1000
@@ -103,28 +103,21 @@ static json_t *item_list(const rs_bundle *b, const rs_scored *top, size_t n)
     return items;
 }
 
-/* The best n items for factor vector x (k floats), skipping ex, hidden
- * items and, with a category, items outside it. */
-static size_t score_collab(rs_service *s, const rs_bundle *b, const float *x, const uint32_t *ex,
-                           size_t n_ex, uint32_t category, size_t n, rs_scored *out)
+/* What a recommendation may not contain: the exclusions (ascending),
+ * hidden items and, with a category, items outside it. */
+typedef struct item_rules {
+    const rs_bundle *b;
+    const uint32_t *ex;
+    size_t n_ex;
+    uint32_t category;
+} item_rules;
+
+static int allowed(void *ctx, uint32_t item)
 {
-    const rs_als_model *m = &b->als;
-    float *scores = rs_service_scratch(s, m->n_items);
-    if (!scores)
-        return 0;
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->n_items, (int)m->factors, 1.0f,
-                m->item_factors, (int)m->factors, x, 1, 0.0f, scores, 1);
-    for (size_t j = 0; j < n_ex; j++)
-        if (ex[j] < m->n_items)
-            scores[ex[j]] = NAN; /* NaN never enters a top-k */
-    for (uint32_t i = 0; i < m->n_items; i++)
-        if (b->item_hidden[i] || (category != RS_INDEX_NONE && b->item_category[i] != category))
-            scores[i] = NAN;
-    rs_topk t;
-    rs_topk_init(&t, out, n);
-    for (uint32_t i = 0; i < m->n_items; i++)
-        rs_topk_push(&t, i, scores[i]);
-    return rs_topk_finish(&t);
+    const item_rules *r = ctx;
+    return !r->b->item_hidden[item] &&
+           (r->category == RS_INDEX_NONE || r->b->item_category[item] == r->category) &&
+           !rs_sorted_contains(r->ex, r->n_ex, item);
 }
 
 void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response *resp)
@@ -176,7 +169,9 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
         got = 0;
     } else if (!strcmp(used, "collab")) {
         const float *x = b->als.user_factors + (size_t)user * b->als.factors;
-        got = score_collab(s, b, x, ex, n_ex, category, (size_t)n, top);
+        item_rules rules = {b, ex, n_ex, category};
+        got = rs_score_topk_blocked(snap->item_blocked, b->als.n_items, b->als.factors, x,
+                                    (size_t)n, allowed, &rules, top);
     } else {
         rs_pop_query q = {RS_POP_COUNT, category, ex, n_ex, b->item_hidden, (size_t)n};
         got = rs_popularity_top(&b->pop, &q, top);

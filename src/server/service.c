@@ -1,5 +1,4 @@
-/* The serving state: store, model snapshots, per-thread scratch (see
- * service.h). */
+/* The serving state: store and model snapshots (see service.h). */
 #include "server/service.h"
 
 #include <stdlib.h>
@@ -9,39 +8,6 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "models/publish.h"
-
-/* A pool thread's scoring buffer. */
-typedef struct scratch {
-    float *p;
-    size_t cap;
-} scratch;
-
-static void free_scratch(void *p)
-{
-    scratch *s = p;
-    rs_free(s->p);
-    rs_free(s);
-}
-
-float *rs_service_scratch(rs_service *s, size_t floats)
-{
-    scratch *sc = pthread_getspecific(s->scratch_key);
-    if (!sc) {
-        sc = rs_try_calloc(1, sizeof *sc);
-        if (!sc || pthread_setspecific(s->scratch_key, sc) != 0) {
-            rs_free(sc);
-            return NULL;
-        }
-    }
-    if (sc->cap < floats) {
-        float *p = rs_try_reallocarray(sc->p, floats, sizeof *p);
-        if (!p)
-            return NULL;
-        sc->p = p;
-        sc->cap = floats;
-    }
-    return sc->p;
-}
 
 rs_snapshot *rs_service_acquire(rs_service *s)
 {
@@ -57,6 +23,7 @@ void rs_snapshot_release(rs_snapshot *snap)
 {
     if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
         rs_bundle_destroy(&snap->b);
+        rs_free(snap->item_blocked);
         rs_free(snap);
     }
 }
@@ -82,6 +49,12 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
         rs_free(snap);
         atomic_fetch_add(&s->metrics.reload_failures, 1);
         return e;
+    }
+    const rs_als_model *als = &snap->b.als;
+    if (snap->b.models & RS_MODEL_ALS) {
+        const size_t n = rs_blocked_floats(als->n_items, als->factors);
+        snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
+        rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
     }
     snap->version = version;
     snap->load_seconds = rs_mono_s() - t0;
@@ -111,10 +84,6 @@ rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url
         return e;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->store_lock, NULL);
-    if (pthread_key_create(&s->scratch_key, free_scratch) != 0) {
-        rs_store_close(s->store);
-        return rs_diag_fail(diag, RS_ENOMEM, "no thread-local key for the scoring buffers");
-    }
     bool swapped;
     if ((e = rs_service_reload(s, &swapped, diag))) {
         rs_service_destroy(s);
@@ -129,13 +98,6 @@ void rs_service_destroy(rs_service *s)
     s->cur = NULL;
     rs_store_close(s->store);
     s->store = NULL;
-    /* The calling thread's buffer (pool threads freed theirs on exit). */
-    scratch *mine = pthread_getspecific(s->scratch_key);
-    if (mine) {
-        pthread_setspecific(s->scratch_key, NULL);
-        free_scratch(mine);
-    }
-    pthread_key_delete(s->scratch_key);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->store_lock);
 }

@@ -14,6 +14,7 @@
 #include "core/common.h"
 #include "core/err.h"
 #include "models/bundle.h"
+#include "models/score.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -23,6 +24,8 @@
  * request. */
 typedef struct rs_snapshot {
     rs_bundle b;
+    float *item_blocked;    /* ALS item factors in the blocked layout of
+                             * models/score.h; NULL without ALS */
     uint64_t version;
     int64_t loaded_ms;      /* wall clock */
     double load_seconds;
@@ -36,7 +39,6 @@ typedef struct rs_service {
     pthread_mutex_t lock;       /* guards cur */
     rs_snapshot *cur;           /* NULL until a model is loaded */
     rs_metrics metrics;
-    pthread_key_t scratch_key;  /* each pool thread's scoring buffer */
 } rs_service;
 
 /* Opens the store at db_url and the model store at models_url, and loads
@@ -56,11 +58,6 @@ RS_MUST_USE rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag
  * back with rs_snapshot_release. */
 rs_snapshot *rs_service_acquire(rs_service *s);
 void rs_snapshot_release(rs_snapshot *snap);
-
-/* A buffer of at least `floats` floats private to the calling thread,
- * kept between requests (freed when the thread ends). NULL when out of
- * memory. */
-float *rs_service_scratch(rs_service *s, size_t floats);
 
 /* Frees everything. Call after the HTTP server has stopped. */
 void rs_service_destroy(rs_service *s);
