@@ -19,6 +19,9 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
 void rs__h_similar(rs_service *s, const rs_http_request *req, rs_http_response *resp);
 void rs__h_popular(rs_service *s, const rs_http_request *req, rs_http_response *resp);
 
+/* events.c */
+void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *resp);
+
 /* ops.c */
 void rs__h_healthz(rs_service *s, const rs_http_request *req, rs_http_response *resp);
 void rs__h_readyz(rs_service *s, const rs_http_request *req, rs_http_response *resp);

@@ -9,7 +9,8 @@
 #include "core/alloc.h"
 
 static const char *const route_names[RS_ROUTE_COUNT] = {
-    "/v1/recommend", "/v1/similar", "/v1/popular", "/healthz", "/readyz", "/metrics", "other",
+    "/v1/recommend", "/v1/similar", "/v1/popular", "/v1/events",
+    "/healthz",      "/readyz",     "/metrics",    "other",
 };
 
 /* The statuses counted one by one; the last slot is "every other". */
@@ -123,6 +124,11 @@ char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size
     for (int i = 0; i < RS_FALLBACK_COUNT; i++)
         fprintf(f, "recsys_recommend_fallbacks_total{reason=\"%s\"} %llu\n", fallback_names[i],
                 (unsigned long long)load(&m->fallbacks[i]));
+    fprintf(f,
+            "# HELP recsys_events_ingested_total Events accepted by POST /v1/events.\n"
+            "# TYPE recsys_events_ingested_total counter\n"
+            "recsys_events_ingested_total %llu\n",
+            (unsigned long long)load(&m->events));
     fprintf(f,
             "# HELP recsys_model_reloads_total Model versions loaded and swapped in.\n"
             "# TYPE recsys_model_reloads_total counter\n"

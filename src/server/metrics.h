@@ -16,6 +16,7 @@ typedef enum rs_route_id {
     RS_ROUTE_RECOMMEND,
     RS_ROUTE_SIMILAR,
     RS_ROUTE_POPULAR,
+    RS_ROUTE_EVENTS,
     RS_ROUTE_HEALTHZ,
     RS_ROUTE_READYZ,
     RS_ROUTE_METRICS,
@@ -40,6 +41,7 @@ typedef struct rs_metrics {
     atomic_uint_fast64_t duration_sum_ns[RS_ROUTE_COUNT];
     atomic_uint_fast64_t fallbacks[RS_FALLBACK_COUNT];
     atomic_uint_fast64_t reloads, reload_failures;
+    atomic_uint_fast64_t events;  /* ingested through the API */
 } rs_metrics;
 
 void rs_metrics_init(rs_metrics *m);

@@ -27,7 +27,7 @@ static const route routes[] = {
     {"GET", "/healthz", rs__h_healthz, RS_ROUTE_HEALTHZ},
     {"GET", "/readyz", rs__h_readyz, RS_ROUTE_READYZ},
     {"GET", "/metrics", rs__h_metrics, RS_ROUTE_METRICS},
-    {"POST", "/v1/events", rs__h_later, RS_ROUTE_OTHER},
+    {"POST", "/v1/events", rs__h_events, RS_ROUTE_EVENTS},
     {"POST", "/v1/users", rs__h_later, RS_ROUTE_OTHER},
     {"GET", "/v1/users", rs__h_later, RS_ROUTE_OTHER},
     {"POST", "/v1/items", rs__h_later, RS_ROUTE_OTHER},

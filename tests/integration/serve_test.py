@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -141,7 +142,51 @@ problem("/nowhere", 404, "no route /nowhere")
 r = problem("/v1/recommend", 405, "does not take DELETE", method="DELETE")
 check(r.getheader("Allow") == "GET", "405 names the allowed methods")
 problem("/v1/events", 413, "larger than the limit", method="POST", body=b"x" * (2 << 20))
-problem("/v1/events", 501, "not available", method="POST", body=b"{}")
+
+# --- events ---------------------------------------------------------------
+def event_count():
+    db = sqlite3.connect(f"file:{DIR}/shop.db?mode=ro", uri=True)
+    n = db.execute("SELECT count(*) FROM events").fetchone()[0]
+    db.close()
+    return n
+
+
+before = event_count()
+st, doc, _, _ = request("POST", "/v1/events",
+                        json.dumps({"user_id": user, "item_id": top, "type": "click"}))
+check(st == 201 and doc["accepted"] == 1 and event_count() == before + 1,
+      "events: one event accepted and durable", doc)
+batch = {"events": [{"user_id": "new-user", "item_id": top},
+                    {"user_id": "new-user", "item_id": "new-item", "value": 4.5,
+                     "timestamp": "2025-12-01T10:00:00Z"},
+                    {"user_id": user, "item_id": top, "timestamp": 1764583200}]}
+st, doc, _, _ = request("POST", "/v1/events", json.dumps(batch))
+check(st == 201 and doc["accepted"] == 3 and doc["users_created"] == 1
+      and doc["items_created"] == 1 and event_count() == before + 4, "events: a batch", doc)
+before = event_count()
+bad = [
+    ({"events": [{"user_id": "a", "item_id": "b"}, {"user_id": "a", "item_id": "b"},
+                 {"user_id": "a", "item_id": "b", "value": "x"}]},
+     "events[2].value: must be a finite number; nothing was written"),
+    ({"user_id": "a"}, "item_id: is required"),
+    ({"user_id": 7, "item_id": "b"}, "user_id: must be a string"),
+    ({"user_id": "a", "item_id": "b", "colour": "red"}, "colour: is not a field of an event"),
+    ({"user_id": "a", "item_id": "b", "timestamp": "yesterday"}, "timestamp:"),
+    ({"user_id": "a", "item_id": "b", "type": "Bad Type"}, "type:"),
+    ({"user_id": "x" * 300, "item_id": "b"}, "user_id:"),
+    ({"events": "all of them"}, "a batch is"),
+    ({"events": []}, "a batch holds 1 to 10000 events"),
+    ([1, 2], "is not an object"),
+]
+for body, detail in bad:
+    problem("/v1/events", 400, detail, method="POST", body=json.dumps(body))
+problem("/v1/events", 400, "not valid JSON", method="POST", body=b'{"user_id": "a",')
+problem("/v1/events", 400, "not valid JSON", method="POST", body=b'{"user_id":"\xff","item_id":"b"}')
+problem("/v1/events", 400, "not valid JSON", method="POST",
+        body=b'{"user_id":"a","user_id":"b","item_id":"c"}')
+problem("/v1/events", 413, "1 to 10000 events", method="POST",
+        body=json.dumps({"events": [{"user_id": "a", "item_id": "b"}] * 10001}))
+check(event_count() == before, "events: rejected bodies wrote nothing")
 # A client that waits for 100 Continue gets the 413 without sending the body.
 with open(f"{DIR}/big.json", "wb") as f:
     f.write(b"x" * (8 << 20))
@@ -149,8 +194,8 @@ out = subprocess.run(["curl", "-s", "-H", "Expect: 100-continue", "--data-binary
                       f"@{DIR}/big.json", "-w", "\n%{http_code}",
                       f"http://127.0.0.1:{PORT}/v1/events"], capture_output=True, text=True)
 body, _, code = out.stdout.rpartition("\n")
-check(code == "413" and "larger than the limit" in body, "413 before the body (Expect: 100-continue)",
-      out.stdout[-200:])
+check(code == "413" and "larger than the limit" in body,
+      "413 before the body (Expect: 100-continue)", out.stdout[-200:])
 
 # --- 256 keep-alive connections, all answered -----------------------------
 conns = [http.client.HTTPConnection("127.0.0.1", PORT, timeout=10) for _ in range(256)]
@@ -177,6 +222,7 @@ check('recsys_http_requests_total{route="/v1/recommend",status="200"}' in metric
       "metrics: requests by route and status")
 check('recsys_http_request_duration_seconds_bucket{route="/v1/recommend",le="+Inf"}' in metrics,
       "metrics: duration histogram with +Inf")
+check("recsys_events_ingested_total 4" in metrics, "metrics: events ingested")
 check('recsys_recommend_fallbacks_total{reason="unknown_user"} ' in metrics
       and "recsys_model_version 1" in metrics, "metrics: fallbacks and model version")
 # Histogram buckets never decrease (promtool does not check this).

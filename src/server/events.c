@@ -1,0 +1,141 @@
+/* POST /v1/events: one event object, or {"events": [...]} with up to
+ * MAX_BATCH of them. The whole body is validated before anything is
+ * written; the first bad event rejects the batch with its index, field and
+ * reason, and nothing lands. A 201 answer means the events are committed
+ * (the store syncs its journal on commit). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/text.h"
+#include "core/timeutil.h"
+#include "server/handlers.h"
+
+#define MAX_BATCH 10000
+
+/* Fills e from the JSON object o; on a bad field writes "field: reason"
+ * into why (cap bytes) and returns false. Strings stay owned by o. */
+static bool parse_event(json_t *o, int64_t now_ms, rs_event *e, char *why, size_t cap)
+{
+    if (!json_is_object(o)) {
+        snprintf(why, cap, "is not an object");
+        return false;
+    }
+    *e = (rs_event){.type = "view", .value = 1.0, .ts_ms = now_ms};
+    bool has_value = false;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
+        const char *reason = NULL;
+        if (!strcmp(key, "user_id") || !strcmp(key, "item_id")) {
+            const char *s = json_string_value(v);
+            if (!s)
+                reason = "must be a string";
+            else if (rs_id_check(s, json_string_length(v), &reason) == RS_OK)
+                *(!strcmp(key, "user_id") ? &e->user_id : &e->item_id) = s;
+        } else if (!strcmp(key, "type")) {
+            const char *s = json_string_value(v);
+            if (!s)
+                reason = "must be a string";
+            else if (rs_type_check(s, json_string_length(v), &reason) == RS_OK)
+                e->type = s;
+        } else if (!strcmp(key, "value")) {
+            if (!json_is_number(v) || !isfinite(json_number_value(v)))
+                reason = "must be a finite number";
+            e->value = json_number_value(v);
+            has_value = true;
+        } else if (!strcmp(key, "timestamp")) {
+            char text[64];
+            if (json_is_integer(v))
+                snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+            else if (json_is_real(v))
+                snprintf(text, sizeof text, "%.3f", json_real_value(v));
+            else if (json_is_string(v) && json_string_length(v) < sizeof text)
+                snprintf(text, sizeof text, "%s", json_string_value(v));
+            else
+                text[0] = '\0';
+            if (!text[0])
+                reason = "must be a number (Unix seconds or ms) or an ISO 8601 string";
+            else if (rs_time_parse(text, strlen(text), &e->ts_ms, &reason) != RS_OK && !reason)
+                reason = "is not a valid timestamp";
+        } else {
+            reason = "is not a field of an event (user_id, item_id, type, value, timestamp)";
+        }
+        if (reason) {
+            snprintf(why, cap, "%.40s: %s", key, reason);
+            return false;
+        }
+    }
+    if (!e->user_id || !e->item_id) {
+        snprintf(why, cap, "%s: is required", e->user_id ? "item_id" : "user_id");
+        return false;
+    }
+    if (has_value && !json_object_get(o, "type"))
+        e->type = "rating"; /* a value without a type is a rating, as in imports */
+    return true;
+}
+
+void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+{
+    if (!rs__query_only(req, resp, (const char *const[]){NULL}))
+        return;
+    json_error_t jerr;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        rs_http_problem(resp, 400, "the body is not valid JSON: %s (line %d, column %d)",
+                        jerr.text, jerr.line, jerr.column);
+        return;
+    }
+    json_t *list = json_is_object(doc) ? json_object_get(doc, "events") : NULL;
+    const bool batch = list != NULL;
+    if (batch && (!json_is_array(list) || json_object_size(doc) != 1)) {
+        rs_http_problem(resp, 400, "a batch is {\"events\": [...]} and nothing else");
+        json_decref(doc);
+        return;
+    }
+    const size_t n = batch ? json_array_size(list) : 1;
+    if (n == 0 || n > MAX_BATCH) {
+        rs_http_problem(resp, n ? 413 : 400, "a batch holds 1 to %d events, not %zu", MAX_BATCH,
+                        n);
+        json_decref(doc);
+        return;
+    }
+    rs_event *events = rs_xmalloc(n * sizeof *events);
+    const int64_t now = rs_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        char why[200];
+        if (!parse_event(batch ? json_array_get(list, i) : doc, now, &events[i], why,
+                         sizeof why)) {
+            if (batch)
+                rs_http_problem(resp, 400, "events[%zu].%s; nothing was written", i, why);
+            else
+                rs_http_problem(resp, 400, "%s; nothing was written", why);
+            rs_free(events);
+            json_decref(doc);
+            return;
+        }
+    }
+    rs_write_stats stats = {0};
+    char err[300] = "";
+    pthread_mutex_lock(&s->store_lock);
+    rs_err e = rs_store_begin(s->store);
+    if (!e && (e = rs_store_add_events(s->store, events, n, &stats)))
+        rs_store_rollback(s->store);
+    if (!e)
+        e = rs_store_commit(s->store);
+    if (e)
+        snprintf(err, sizeof err, "%s", rs_store_errmsg(s->store));
+    pthread_mutex_unlock(&s->store_lock);
+    rs_free(events);
+    json_decref(doc);
+    if (e) {
+        rs_http_problem(resp, e == RS_EINVAL ? 400 : 503, "%s; nothing was written", err);
+        return;
+    }
+    atomic_fetch_add(&s->metrics.events, n);
+    rs__reply_json(resp, 201,
+                   json_pack("{s:I,s:I,s:I}", "accepted", (json_int_t)n, "users_created",
+                             (json_int_t)stats.users_created, "items_created",
+                             (json_int_t)stats.items_created));
+}
