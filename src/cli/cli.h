@@ -122,7 +122,8 @@ unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
 /* Serves HTTP until SIGTERM/SIGINT (cmd_serve.c; also the end of the
  * demo). Returns the process exit code. */
 int cli_serve(const char *db, const char *models, const char *listen, unsigned threads,
-              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, bool access_log);
+              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, size_t foldin_users,
+              bool access_log);
 
 /* The subcommands. */
 extern const cli_cmd cli_cmd_demo, cli_cmd_serve, cli_cmd_import, cli_cmd_generate,

@@ -18,7 +18,7 @@
 
 typedef struct serve_conf {
     const char *db, *models, *listen, *roles, *api_key;
-    int64_t threads, body_limit, timeout, poll, retrain_every;
+    int64_t threads, body_limit, timeout, poll, retrain_every, foldin_users;
     bool quiet;
 } serve_conf;
 
@@ -37,6 +37,8 @@ static const cli_opt opts[] = {
      "close connections idle this long", NULL, 0, 0},
     {"poll", CLI_DURATION, offsetof(serve_conf, poll), "10s", false, "DURATION",
      "check the model store for a new version this often (also on SIGHUP)", NULL, 0, 0},
+    {"foldin-users", CLI_INT, offsetof(serve_conf, foldin_users), "100000", false, "N",
+     "users whose recommendations follow their new events at once (LRU)", NULL, 1, 1e8},
     {"quiet", CLI_BOOL, offsetof(serve_conf, quiet), "false", false, NULL,
      "no access-log line per request", NULL, 0, 0},
     {"roles", CLI_STR, offsetof(serve_conf, roles), "all", false, "LIST",
@@ -86,7 +88,8 @@ static void wait_for_stop(rs_service *svc, const sigset_t *set, int64_t poll_ms)
 }
 
 int cli_serve(const char *db, const char *models, const char *listen, unsigned threads,
-              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, bool access_log)
+              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, size_t foldin_users,
+              bool access_log)
 {
     char host[256];
     uint16_t port;
@@ -94,7 +97,7 @@ int cli_serve(const char *db, const char *models, const char *listen, unsigned t
         return 2;
     rs_service svc;
     rs_diag d = {{0}};
-    rs_err e = rs_service_init(&svc, db, models, &d);
+    rs_err e = rs_service_init(&svc, db, models, foldin_users, &d);
     if (e) {
         cli_error("serve", "%s", d.msg);
         return rs_err_exit_code(e);
@@ -151,7 +154,7 @@ static int run(const void *conf, int argc, char **argv)
         return 2;
     }
     return cli_serve(c->db, c->models, c->listen, (unsigned)c->threads, (size_t)c->body_limit,
-                     c->timeout, c->poll, !c->quiet);
+                     c->timeout, c->poll, (size_t)c->foldin_users, !c->quiet);
 }
 
 const cli_cmd cli_cmd_serve = {

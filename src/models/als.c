@@ -576,6 +576,40 @@ fail:
     return e;
 }
 
+void rs_als_gram(const rs_als_model *m, float *G)
+{
+    const int k = (int)m->factors;
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k, (int)m->n_items, 1.0f,
+                m->item_factors, k, 0.0f, G, k);
+    for (int i = 0; i < k; i++)
+        for (int j = 0; j < i; j++)
+            G[(size_t)i * k + j] = G[(size_t)j * k + i];
+}
+
+size_t rs_als_fold_in_scratch(const rs_als_model *m, size_t n)
+{
+    const size_t k = m->factors;
+    return k * k + k + (size_t)GATHER_BLOCK * k + 2 * n + 16;
+}
+
+int rs_als_fold_in(const rs_als_model *m, const float *G, const rs_als_opts *o,
+                   const uint32_t *items, const float *values, size_t n, float *x, float *scratch)
+{
+    const size_t k = m->factors;
+    float *cm1 = scratch + k * k + k + (size_t)GATHER_BLOCK * k;
+    uint32_t *idx = (uint32_t *)(cm1 + n);
+    for (size_t j = 0; j < n; j++) {
+        cm1[j] = conf_m1(o, values[j]);
+        idx[j] = items[j];
+    }
+    /* One user's row as a CSR of one row, solved as in a training step. */
+    uint64_t indptr[2] = {0, n};
+    rs_csr row = {.n_rows = 1, .n_cols = m->n_items, .nnz = n, .indptr = indptr,
+                  .indices = idx, .values = cm1};
+    half h = {&row, m->item_factors, x, G, o, (int)k};
+    return solve_exact(&h, 0, scratch);
+}
+
 void rs_als_destroy(rs_als_model *m)
 {
     rs_free(m->user_factors);

@@ -99,6 +99,20 @@ RS_MUST_USE rs_err rs_als_recommend(const void *model, uint32_t user, const uint
                                     void *scratch);
 size_t rs_als_scratch_bytes(const rs_als_model *m);
 
+/* Fold-in: the factor vector of a user with interactions (items[j],
+ * values[j]), j < n (items distinct), against the model's fixed item
+ * factors, by the exact solve of one ALS half-step with o's confidence and
+ * regularisation. G is the model's Y^T Y (k*k, full; rs_als_gram). A user
+ * with no interactions gets zeros. scratch: rs_als_fold_in_scratch floats.
+ * Returns 0, or the LAPACK error when the system is not positive definite
+ * (only possible with reg 0). */
+int rs_als_fold_in(const rs_als_model *m, const float *G, const rs_als_opts *o,
+                   const uint32_t *items, const float *values, size_t n, float *x, float *scratch);
+size_t rs_als_fold_in_scratch(const rs_als_model *m, size_t n);
+
+/* G (k*k) = Y^T Y of the item factors, full (both triangles). */
+void rs_als_gram(const rs_als_model *m, float *G);
+
 /* Scores of items[0..n) for a factor vector x (k floats) into out. */
 void rs_als_score(const rs_als_model *m, const float *x, const uint32_t *items, size_t n,
                   float *out);

@@ -2,9 +2,11 @@
  * MAX_BATCH of them. The whole body is validated before anything is
  * written; the first bad event rejects the batch with its index, field and
  * reason, and nothing lands. A 201 answer means the events are committed
- * (the store syncs its journal on commit). */
+ * (the store syncs its journal on commit) and folded into their users'
+ * vectors in the served model (server/foldin.h). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -76,6 +78,50 @@ static bool parse_event(json_t *o, int64_t now_ms, rs_event *e, char *why, size_
     return true;
 }
 
+static int by_user(const void *a, const void *b, void *ctx)
+{
+    const rs_event *ev = ctx;
+    const size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const int c = strcmp(ev[x].user_id, ev[y].user_id);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* Folds the accepted events into their users' vectors in the served
+ * model, one solve per user. Items the model does not know are left out
+ * (it cannot score them anyway). */
+static void fold_in(rs_service *s, const rs_event *events, size_t n)
+{
+    rs_snapshot *snap = rs_service_acquire(s);
+    if (!snap || !snap->foldin) {
+        rs_snapshot_release(snap);
+        return;
+    }
+    size_t *order = rs_xmalloc(n * sizeof *order);
+    uint32_t *items = rs_xmalloc(n * sizeof *items);
+    float *values = rs_xmalloc(n * sizeof *values);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    qsort_r(order, n, sizeof *order, by_user, (void *)events);
+    for (size_t a = 0, z; a < n; a = z) {
+        const char *user = events[order[a]].user_id;
+        size_t m = 0;
+        for (z = a; z < n && !strcmp(events[order[z]].user_id, user); z++) {
+            const rs_event *ev = &events[order[z]];
+            const uint32_t it = rs_idmap_find(snap->b.items, ev->item_id, strlen(ev->item_id));
+            if (it != RS_INDEX_NONE) {
+                items[m] = it;
+                values[m++] = (float)ev->value;
+            }
+        }
+        if (m && rs_foldin_add(snap->foldin, user, items, values, m) == RS_OK)
+            atomic_fetch_add(&s->metrics.foldins, 1);
+    }
+    rs_free(order);
+    rs_free(items);
+    rs_free(values);
+    rs_snapshot_release(snap);
+}
+
 void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *resp)
 {
     if (!rs__query_only(req, resp, (const char *const[]){NULL}))
@@ -127,6 +173,8 @@ void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *r
     if (e)
         snprintf(err, sizeof err, "%s", rs_store_errmsg(s->store));
     pthread_mutex_unlock(&s->store_lock);
+    if (!e)
+        fold_in(s, events, n); /* the events' strings live in doc */
     rs_free(events);
     json_decref(doc);
     if (e) {

@@ -127,8 +127,11 @@ char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size
     fprintf(f,
             "# HELP recsys_events_ingested_total Events accepted by POST /v1/events.\n"
             "# TYPE recsys_events_ingested_total counter\n"
-            "recsys_events_ingested_total %llu\n",
-            (unsigned long long)load(&m->events));
+            "recsys_events_ingested_total %llu\n"
+            "# HELP recsys_foldins_total User vectors recomputed from new events.\n"
+            "# TYPE recsys_foldins_total counter\n"
+            "recsys_foldins_total %llu\n",
+            (unsigned long long)load(&m->events), (unsigned long long)load(&m->foldins));
     fprintf(f,
             "# HELP recsys_model_reloads_total Model versions loaded and swapped in.\n"
             "# TYPE recsys_model_reloads_total counter\n"

@@ -41,7 +41,8 @@ typedef struct rs_metrics {
     atomic_uint_fast64_t duration_sum_ns[RS_ROUTE_COUNT];
     atomic_uint_fast64_t fallbacks[RS_FALLBACK_COUNT];
     atomic_uint_fast64_t reloads, reload_failures;
-    atomic_uint_fast64_t events;  /* ingested through the API */
+    atomic_uint_fast64_t events;   /* ingested through the API */
+    atomic_uint_fast64_t foldins;  /* user vectors recomputed from new events */
 } rs_metrics;
 
 void rs_metrics_init(rs_metrics *m);

@@ -55,18 +55,12 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The items to leave out, ascending: the user's training items (when
- * seen) and the exclude list's known items. Caller frees. Returns false
- * (400 set) for an over-long exclude list. */
-static bool exclusions(const rs_bundle *b, uint32_t user, bool seen, const char *list,
+/* The items to leave out, ascending: the user's items row[0..n_seen) and
+ * the exclude list's known items. Caller frees. Returns false (400 set)
+ * for an over-long exclude list. */
+static bool exclusions(const rs_bundle *b, const uint32_t *row, size_t n_seen, const char *list,
                        rs_http_response *resp, uint32_t **out, size_t *n_out)
 {
-    size_t n_seen = 0;
-    const uint32_t *row = NULL;
-    if (seen && user != RS_INDEX_NONE && user < b->seen.n_rows) {
-        row = b->seen.indices + b->seen.indptr[user];
-        n_seen = (size_t)(b->seen.indptr[user + 1] - b->seen.indptr[user]);
-    }
     size_t n_list = 0;
     for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
         n_list++;
@@ -150,9 +144,26 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
     const uint32_t user = rs_idmap_find(b->users, user_id, strlen(user_id));
     bool empty;
     const uint32_t category = category_filter(b, rs_http_query(req, "category"), &empty);
+    /* A user with events since this model version: the folded-in vector
+     * and every item touched; otherwise the model's row. */
+    float *folded = (b->models & RS_MODEL_ALS) ? rs_xmalloc(b->als.factors * sizeof *folded)
+                                               : NULL;
+    uint32_t *touched = NULL;
+    size_t n_touched = 0;
+    const bool cached =
+        snap->foldin && rs_foldin_get(snap->foldin, user_id, folded, &touched, &n_touched);
+    const uint32_t *row = touched;
+    size_t n_row = n_touched;
+    if (!cached && user != RS_INDEX_NONE && user < b->seen.n_rows) {
+        row = b->seen.indices + b->seen.indptr[user];
+        n_row = (size_t)(b->seen.indptr[user + 1] - b->seen.indptr[user]);
+    }
     uint32_t *ex = NULL;
     size_t n_ex = 0;
-    if (!exclusions(b, user, seen, rs_http_query(req, "exclude"), resp, &ex, &n_ex)) {
+    if (!exclusions(b, row, seen ? n_row : 0, rs_http_query(req, "exclude"), resp, &ex,
+                    &n_ex)) {
+        rs_free(folded);
+        rs_free(touched);
         rs_snapshot_release(snap);
         return;
     }
@@ -161,14 +172,15 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
     const char *used = "popularity";
     if (want_collab && !(b->models & RS_MODEL_ALS))
         rs_metrics_fallback(&s->metrics, RS_FALLBACK_NO_MODEL);
-    else if (want_collab && (user == RS_INDEX_NONE || user >= b->als.n_users))
+    else if (want_collab && !cached && (user == RS_INDEX_NONE || user >= b->als.n_users))
         rs_metrics_fallback(&s->metrics, RS_FALLBACK_UNKNOWN_USER);
     else if (want_collab)
         used = "collab";
     if (empty) {
         got = 0;
     } else if (!strcmp(used, "collab")) {
-        const float *x = b->als.user_factors + (size_t)user * b->als.factors;
+        const float *x =
+            cached ? folded : b->als.user_factors + (size_t)user * b->als.factors;
         item_rules rules = {b, ex, n_ex, category};
         got = rs_score_topk_blocked(snap->item_blocked, b->als.n_items, b->als.factors, x,
                                     (size_t)n, allowed, &rules, top);
@@ -183,6 +195,8 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
                              item_list(b, top, got)));
     rs_free(top);
     rs_free(ex);
+    rs_free(folded);
+    rs_free(touched);
     rs_snapshot_release(snap);
 }
 

@@ -22,6 +22,7 @@ rs_snapshot *rs_service_acquire(rs_service *s)
 void rs_snapshot_release(rs_snapshot *snap)
 {
     if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
+        rs_foldin_free(snap->foldin); /* it borrows the bundle */
         rs_bundle_destroy(&snap->b);
         rs_free(snap->item_blocked);
         rs_free(snap);
@@ -55,6 +56,7 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
         const size_t n = rs_blocked_floats(als->n_items, als->factors);
         snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
         rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
+        snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
     }
     snap->version = version;
     snap->load_seconds = rs_mono_s() - t0;
@@ -73,9 +75,10 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
 }
 
 rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url,
-                       rs_diag *diag)
+                       size_t foldin_capacity, rs_diag *diag)
 {
     memset(s, 0, sizeof *s);
+    s->foldin_capacity = foldin_capacity;
     rs_metrics_init(&s->metrics);
     rs_err e = rs_model_dir_from_url(models_url, s->model_dir, sizeof s->model_dir, diag);
     if (e)

@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "models/bundle.h"
 #include "models/score.h"
+#include "server/foldin.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -26,6 +27,8 @@ typedef struct rs_snapshot {
     rs_bundle b;
     float *item_blocked;    /* ALS item factors in the blocked layout of
                              * models/score.h; NULL without ALS */
+    rs_foldin *foldin;      /* users updated since this version; NULL
+                             * without ALS */
     uint64_t version;
     int64_t loaded_ms;      /* wall clock */
     double load_seconds;
@@ -39,14 +42,16 @@ typedef struct rs_service {
     pthread_mutex_t lock;       /* guards cur */
     rs_snapshot *cur;           /* NULL until a model is loaded */
     rs_metrics metrics;
+    size_t foldin_capacity;     /* users kept per model version */
 } rs_service;
 
 /* Opens the store at db_url and the model store at models_url, and loads
  * the current model version when there is one (having none yet is not an
- * error: see rs_service_reload). Errors: the store's, a malformed model
+ * error: see rs_service_reload). foldin_capacity bounds the users whose
+ * vectors are updated in real time (server/foldin.h). Errors: the store's, a malformed model
  * store URL, a current model that cannot be loaded. */
 RS_MUST_USE rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url,
-                                   rs_diag *diag);
+                                   size_t foldin_capacity, rs_diag *diag);
 
 /* Loads the model store's current version when it differs from the one
  * being served, verifies it and swaps it in; *swapped says whether it did.

@@ -187,6 +187,36 @@ problem("/v1/events", 400, "not valid JSON", method="POST",
 problem("/v1/events", 413, "1 to 10000 events", method="POST",
         body=json.dumps({"events": [{"user_id": "a", "item_id": "b"}] * 10001}))
 check(event_count() == before, "events: rejected bodies wrote nothing")
+
+# --- real time: events change the next answer without a retrain ------------
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=10")
+first = doc["items"][0]["item_id"]
+st, _, _, _ = request("POST", "/v1/events", json.dumps({"user_id": user, "item_id": first}))
+check(st == 201, "real time: event accepted")
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=10")
+check(first not in {i["item_id"] for i in doc["items"]},
+      "real time: an item just touched leaves the user's recommendations at once", doc)
+check(doc["strategy"] == "collab", "real time: still collab", doc)
+# A brand-new user who touches items of one category gets that category.
+by_cat = {}
+for item, c in category.items():
+    by_cat.setdefault(c, []).append(item)
+st, pop, _, _ = request("GET", "/v1/popular?n=200")
+rank = {i["item_id"]: r for r, i in enumerate(pop["items"])}
+cat = max(by_cat, key=lambda c: len(by_cat[c]))
+liked = sorted(by_cat[cat], key=lambda i: rank.get(i, 999))[:5]
+st, doc, _, _ = request("GET", "/v1/recommend?user_id=fresh-user&n=10")
+check(doc["strategy"] == "popularity", "real time: a user with no events gets popular items")
+in_cat_before = sum(category.get(i["item_id"]) == cat for i in doc["items"])
+st, _, _, _ = request("POST", "/v1/events", json.dumps(
+    {"events": [{"user_id": "fresh-user", "item_id": i, "type": "like"} for i in liked]}))
+st, doc, _, _ = request("GET", "/v1/recommend?user_id=fresh-user&n=10")
+got_items = [i["item_id"] for i in doc["items"]]
+in_cat = sum(category.get(i) == cat for i in got_items)
+check(doc["strategy"] == "collab" and not set(liked) & set(got_items),
+      "real time: after 5 events a new user gets collab results without those items", doc)
+check(in_cat >= 6 and in_cat > in_cat_before,
+      f"real time: they follow the user's category ({in_cat}/10 vs {in_cat_before}/10 before)")
 # A client that waits for 100 Continue gets the 413 without sending the body.
 with open(f"{DIR}/big.json", "wb") as f:
     f.write(b"x" * (8 << 20))
@@ -222,7 +252,8 @@ check('recsys_http_requests_total{route="/v1/recommend",status="200"}' in metric
       "metrics: requests by route and status")
 check('recsys_http_request_duration_seconds_bucket{route="/v1/recommend",le="+Inf"}' in metrics,
       "metrics: duration histogram with +Inf")
-check("recsys_events_ingested_total 4" in metrics, "metrics: events ingested")
+check("recsys_events_ingested_total 10" in metrics and "recsys_foldins_total " in metrics,
+      "metrics: events ingested, fold-ins")
 check('recsys_recommend_fallbacks_total{reason="unknown_user"} ' in metrics
       and "recsys_model_version 1" in metrics, "metrics: fallbacks and model version")
 # Histogram buckets never decrease (promtool does not check this).

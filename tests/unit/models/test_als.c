@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/rng.h"
 #include "data/split.h"
 #include "eval/evaluate.h"
@@ -158,6 +159,51 @@ static void test_deterministic(void **state)
         rs_als_destroy(&a);
         rs_als_destroy(&b);
     }
+    rs_csr_destroy(&m);
+}
+
+/* Fold-in of a training user's own interactions against the final item
+ * factors lands next to the vector the fit gave them (the fit's last user
+ * step saw the item factors of one step earlier); no interactions give
+ * zeros. */
+static void test_fold_in(void **state)
+{
+    (void)state;
+    rs_csr m;
+    planted(&m);
+    rs_diag d = {{0}};
+    rs_als_opts o = small_opts(RS_ALS_CHOLESKY);
+    o.iterations = 30;
+    rs_als_model a;
+    assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_OK);
+    float *G = rs_xmalloc(8 * 8 * sizeof *G);
+    rs_als_gram(&a, G);
+    double worst = 0;
+    for (uint32_t u = 0; u < NU; u += 7) {
+        const uint64_t lo = m.indptr[u], hi = m.indptr[u + 1];
+        float x[8];
+        float *scratch = rs_xmalloc(rs_als_fold_in_scratch(&a, hi - lo) * sizeof *scratch);
+        assert_int_equal(rs_als_fold_in(&a, G, &o, m.indices + lo, m.values + lo, hi - lo, x,
+                                        scratch),
+                         0);
+        rs_free(scratch);
+        double diff = 0, norm = 0;
+        for (int f = 0; f < 8; f++) {
+            const double t = a.user_factors[(size_t)u * 8 + f];
+            diff += (x[f] - t) * (x[f] - t);
+            norm += t * t;
+        }
+        if (norm > 0 && sqrt(diff / norm) > worst)
+            worst = sqrt(diff / norm);
+    }
+    print_message("fold-in: worst relative distance %.4f\n", worst);
+    assert_true(worst < 0.05);
+    float x[8] = {1, 1, 1, 1, 1, 1, 1, 1}, scratch[8 * 8 + 8 + 256 * 8 + 16];
+    assert_int_equal(rs_als_fold_in(&a, G, &o, NULL, NULL, 0, x, scratch), 0);
+    for (int f = 0; f < 8; f++)
+        assert_true(x[f] == 0.0f);
+    rs_free(G);
+    rs_als_destroy(&a);
     rs_csr_destroy(&m);
 }
 
@@ -370,6 +416,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recovers_planted_groups),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_fold_in),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_knn),
