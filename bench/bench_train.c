@@ -139,8 +139,9 @@ static int movielens(const char *root)
 static int generated(uint64_t events)
 {
     const uint32_t users = (uint32_t)(events / 100), items = (uint32_t)(events * 6 / 1000);
-    char dir[256], path[512];
-    snprintf(dir, sizeof dir, "bench-data-%llu", (unsigned long long)events);
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/bench-data-%llu", RS_BENCH_DATA_DIR,
+             (unsigned long long)events);
     snprintf(path, sizeof path, "%s/events.csv", dir);
     struct stat st;
     if (stat(path, &st) != 0) {
