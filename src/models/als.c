@@ -42,14 +42,6 @@ void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, co
 #define GATHER_ROWS 2048 /* longest row the CG solver copies contiguous */
 #define CHUNK 32         /* rows per OpenMP work unit */
 
-/* The hot loops are compiled for the wide vector units too and picked at
- * load time, so one binary is fast everywhere. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-
 static const char *const conf_names[] = {"binary", "raw", "log1p"};
 static const char *const solver_names[] = {"cg", "cholesky"};
 
@@ -125,7 +117,7 @@ static inline float row_reg(const half *h, uint64_t n)
 
 /* out (k) = (G + reg I) v, G (k, k) full symmetric row-major: as a sum of
  * G's rows scaled by v (four at a time), which needs no horizontal sums. */
-HOT static void apply_g(const float *G, int k, float reg, const float *v, float *out)
+RS_VEC_HOT static void apply_g(const float *G, int k, float reg, const float *v, float *out)
 {
 #pragma omp simd
     for (int f = 0; f < k; f++)
@@ -156,7 +148,7 @@ static inline float pass_w(float cm1, float t, int rhs)
 
 /* One pass over a row's entries, y_j the j-th of Yu (n, k) contiguous:
  * out += sum_j w_j y_j with w_j = pass_w(cm1_j, y_j . v). */
-HOT static void pass_scalar(const float *Yu, const float *cm1, size_t n, int k, const float *v,
+RS_VEC_HOT static void pass_scalar(const float *Yu, const float *cm1, size_t n, int k, const float *v,
                             float *out, int rhs)
 {
     for (size_t j = 0; j < n; j++) {
@@ -212,13 +204,13 @@ pass16_body(const float *Y, const uint32_t *idx, const float *cm1, size_t n, int
 #undef ROW
 }
 
-HOT static void pass16(const float *Yu, const float *cm1, size_t n, int k, const float *v,
+RS_VEC_HOT static void pass16(const float *Yu, const float *cm1, size_t n, int k, const float *v,
                        float *out, int rhs)
 {
     pass16_body(Yu, NULL, cm1, n, k, v, out, rhs);
 }
 
-HOT static void pass16_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
+RS_VEC_HOT static void pass16_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
                                int k, const float *v, float *out, int rhs)
 {
     pass16_body(Y, idx, cm1, n, k, v, out, rhs);
@@ -234,7 +226,7 @@ static void pass(const float *Yu, const float *cm1, size_t n, int k, const float
 }
 
 /* The same reading rows in place (for rows too long to gather). */
-HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
+RS_VEC_HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *cm1, size_t n,
                              int k, const float *v, float *out, int rhs)
 {
     if (k % 16 == 0) {
@@ -257,7 +249,7 @@ HOT static void pass_indexed(const float *Y, const uint32_t *idx, const float *c
 }
 
 /* Copies the rows idx[0..n) of Y into Yu (n, k), prefetching ahead. */
-HOT static void gather(const float *Y, const uint32_t *idx, size_t n, int k, float *Yu)
+RS_VEC_HOT static void gather(const float *Y, const uint32_t *idx, size_t n, int k, float *Yu)
 {
     for (size_t j = 0; j < n; j++) {
         if (j + 16 < n)
@@ -272,7 +264,7 @@ HOT static void gather(const float *Y, const uint32_t *idx, size_t n, int k, flo
     }
 }
 
-HOT static float dot(const float *x, const float *y, int k)
+RS_VEC_HOT static float dot(const float *x, const float *y, int k)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -284,7 +276,7 @@ HOT static float dot(const float *x, const float *y, int k)
 /* A few CG steps on (G + reg I + Y_u^T (C_u - I) Y_u) x = Y_u^T c_u from
  * the current x. scratch: 3k floats, then room for GATHER_ROWS rows of k
  * (rows longer than that are read in place). */
-HOT static void solve_cg(const half *h, uint32_t row, float *scratch)
+RS_VEC_HOT static void solve_cg(const half *h, uint32_t row, float *scratch)
 {
     const int k = h->k;
     const uint64_t a = h->m->indptr[row], b = h->m->indptr[row + 1];
@@ -340,7 +332,7 @@ HOT static void solve_cg(const half *h, uint32_t row, float *scratch)
 /* Builds A = G + reg I + sum cm1 y y^T and rhs = sum c y, then solves by
  * Cholesky. scratch: k*k + k + GATHER_BLOCK*k floats. Returns 0, or the
  * LAPACK info when A is not positive definite (x is left as it was). */
-HOT static int solve_exact(const half *h, uint32_t row, float *scratch)
+RS_VEC_HOT static int solve_exact(const half *h, uint32_t row, float *scratch)
 {
     const int k = h->k;
     const uint64_t a = h->m->indptr[row], b = h->m->indptr[row + 1];

@@ -1,20 +1,12 @@
 /* Fused scoring and top-k selection (see score.h), in 16-float vectors
- * (models/vec.h) compiled for AVX-512, AVX2 and the baseline. Row-major
- * factors are scored four items at a time with the dot products folded
- * together; the blocked layout needs no folding at all: sixteen items'
- * scores accumulate lane by lane. */
+ * (models/vec.h) compiled for AVX-512, AVX2 and the baseline: in the
+ * blocked layout sixteen items' scores accumulate lane by lane. */
 #include "models/score.h"
 
 #include <math.h>
 #include <stdbool.h>
 
 #include "models/vec.h"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
 
 static inline void offer(rs_topk *t, uint32_t item, float score, rs_item_filter keep, void *ctx)
 {
@@ -23,56 +15,6 @@ static inline void offer(rs_topk *t, uint32_t item, float score, rs_item_filter 
     if (keep && !keep(ctx, item))
         return;
     rs_topk_push(t, item, score);
-}
-
-HOT static void scan16(const float *Y, uint32_t n_items, uint32_t factors, const float *x,
-                       rs_topk *t, rs_item_filter keep, void *ctx)
-{
-    const size_t f = factors;
-    uint32_t i = 0;
-    for (; i + 4 <= n_items; i += 4) {
-        const float *y0 = Y + (size_t)i * f;
-        float s[4];
-        rs_v16_dot4(y0, y0 + f, y0 + 2 * f, y0 + 3 * f, x, f, s);
-        for (int q = 0; q < 4; q++)
-            offer(t, i + (uint32_t)q, s[q], keep, ctx);
-    }
-    for (; i < n_items; i++) {
-        const float *y = Y + (size_t)i * f;
-        rs_v16 a = {0};
-        for (size_t j = 0; j < f; j += 16)
-            a += rs_v16_load(y + j) * rs_v16_load(x + j);
-        float s[4];
-        rs_v16_hsum4(a, a, a, a, s);
-        offer(t, i, s[0], keep, ctx);
-    }
-}
-
-HOT static void scan_any(const float *Y, uint32_t n_items, uint32_t factors, const float *x,
-                         rs_topk *t, rs_item_filter keep, void *ctx)
-{
-    for (uint32_t i = 0; i < n_items; i++) {
-        const float *y = Y + (size_t)i * factors;
-        float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-        for (uint32_t j = 0; j < factors; j++)
-            s += y[j] * x[j];
-        offer(t, i, s, keep, ctx);
-    }
-}
-
-size_t rs_score_topk(const float *Y, uint32_t n_items, uint32_t factors, const float *x,
-                     size_t k, rs_item_filter keep, void *ctx, rs_scored *out)
-{
-    if (k == 0)
-        return 0;
-    rs_topk t;
-    rs_topk_init(&t, out, k);
-    if (factors % 16 == 0)
-        scan16(Y, n_items, factors, x, &t, keep, ctx);
-    else
-        scan_any(Y, n_items, factors, x, &t, keep, ctx);
-    return rs_topk_finish(&t);
 }
 
 size_t rs_blocked_floats(uint32_t n_items, uint32_t factors)
@@ -108,7 +50,7 @@ RS_VEC_INLINE void offer_block(rs_topk *t, rs_v16 sc, uint32_t first, uint32_t n
             offer(t, first + q, sc[q], keep, ctx);
 }
 
-HOT static void scan_blocked(const float *Yt, uint32_t n_items, uint32_t factors, const float *x,
+RS_VEC_HOT static void scan_blocked(const float *Yt, uint32_t n_items, uint32_t factors, const float *x,
                              rs_topk *t, rs_item_filter keep, void *ctx)
 {
     const size_t blocks = ((size_t)n_items + 15) / 16, stride = (size_t)factors * 16;

@@ -14,12 +14,6 @@
 /* Returns non-zero when item may be recommended. */
 typedef int (*rs_item_filter)(void *ctx, uint32_t item);
 
-/* The best k of x . Y[i] over the n_items rows of Y (n_items, factors),
- * row-major, for which keep (may be NULL) agrees, into out (k slots) best
- * first; returns how many. Same order and ties as rs_topk. */
-size_t rs_score_topk(const float *Y, uint32_t n_items, uint32_t factors, const float *x,
-                     size_t k, rs_item_filter keep, void *ctx, rs_scored *out);
-
 /* The item factors in blocks of 16 items, factor-major within a block
  * (out[(b * factors + f) * 16 + q] = Y[b * 16 + q][f], zero past the last
  * item), so that sixteen scores accumulate in one vector with no
@@ -27,10 +21,12 @@ size_t rs_score_topk(const float *Y, uint32_t n_items, uint32_t factors, const f
 size_t rs_blocked_floats(uint32_t n_items, uint32_t factors);
 void rs_block_factors(const float *Y, uint32_t n_items, uint32_t factors, float *out);
 
-/* As rs_score_topk over the blocked copy Yt of the item factors: the
- * serving path (81 us against 107 us row-major for 20,000 items of 64
- * factors here; a bfloat16 copy, half the bytes, measured slower still,
- * the widening costing more than the bytes saved). */
+/* The best k of x . Y[i] over the blocked copy Yt of the item factors
+ * for which keep (may be NULL) agrees, into out (k slots) best first;
+ * returns how many. Same order and ties as rs_topk. For 20,000 items of
+ * 64 factors here: 81 us, against 107 us for row-major factors scored
+ * four at a time; a bfloat16 copy, half the bytes, measured 99 us (the
+ * widening cost more than the bytes saved). */
 size_t rs_score_topk_blocked(const float *Yt, uint32_t n_items, uint32_t factors,
                              const float *x, size_t k, rs_item_filter keep, void *ctx,
                              rs_scored *out);

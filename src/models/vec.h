@@ -17,6 +17,17 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #define RS_VEC_INLINE static inline __attribute__((always_inline))
 
+/* For the hot loops that use these vectors: compiled for AVX-512 and AVX2
+ * with FMA as well as the baseline, the best picked at load time, so one
+ * binary is fast everywhere (not under the sanitizers, nor with clang,
+ * whose target_clones differ). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define RS_VEC_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define RS_VEC_HOT
+#endif
+
 typedef float rs_v16 __attribute__((vector_size(64)));
 typedef int rs_v16i __attribute__((vector_size(64)));
 

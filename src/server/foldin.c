@@ -217,10 +217,3 @@ bool rs_foldin_get(rs_foldin *f, const char *user_id, float *x, uint32_t **items
     return e != NULL;
 }
 
-size_t rs_foldin_size(rs_foldin *f)
-{
-    pthread_mutex_lock(&f->lock);
-    const size_t n = f->size;
-    pthread_mutex_unlock(&f->lock);
-    return n;
-}

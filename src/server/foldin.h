@@ -36,7 +36,4 @@ RS_MUST_USE rs_err rs_foldin_add(rs_foldin *f, const char *user_id, const uint32
  * *items (ascending, caller frees with rs_free) and *n, returns true. */
 bool rs_foldin_get(rs_foldin *f, const char *user_id, float *x, uint32_t **items, size_t *n);
 
-/* Users cached now. */
-size_t rs_foldin_size(rs_foldin *f);
-
 #endif

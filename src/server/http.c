@@ -59,18 +59,6 @@ const char *rs_http_status_text(int status)
     }
 }
 
-void rs_http_text(rs_http_response *resp, int status, const char *content_type,
-                  const char *text, size_t len)
-{
-    rs_free(resp->body);
-    resp->body = rs_xmalloc(len + 1);
-    memcpy(resp->body, text, len);
-    resp->body[len] = '\0';
-    resp->len = len;
-    resp->status = status;
-    resp->content_type = content_type;
-}
-
 void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...)
 {
     char detail[600];
@@ -99,11 +87,6 @@ void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...)
 const char *rs_http_query(const rs_http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-const char *rs_http_header(const rs_http_request *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 typedef struct each_ctx {

@@ -30,9 +30,6 @@ const char *rs_http_query(const rs_http_request *r, const char *name);
 int rs_http_query_each(const rs_http_request *r,
                        int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 
-/* A request header's value, or NULL. */
-const char *rs_http_header(const rs_http_request *r, const char *name);
-
 typedef struct rs_http_response {
     int status;
     const char *content_type;  /* static string */
@@ -40,10 +37,6 @@ typedef struct rs_http_response {
     size_t len;
     char allow[64];            /* the Allow header for 405, "" otherwise */
 } rs_http_response;
-
-/* Sets resp to status with body text (copied) of the given content type. */
-void rs_http_text(rs_http_response *resp, int status, const char *content_type,
-                  const char *text, size_t len);
 
 /* The handler: fills resp (status, content type, body). Called from the
  * pool's threads, concurrently. */
