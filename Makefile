@@ -16,14 +16,18 @@ all: build
 
 deps:
 	@scripts/install-deps
+	@scripts/install-npm --all
 
 deps-run:
 	@scripts/install-deps --run
+	@scripts/install-npm
 
 build/release/CMakeCache.txt:
+	@scripts/install-npm
 	cmake --preset release
 
 build: build/release/CMakeCache.txt
+	@scripts/install-npm
 	cmake --build --preset release -j $(JOBS)
 
 run: deps-run build
@@ -40,7 +44,9 @@ check: deps style build
 	tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 bench: deps build
+	@scripts/install-deps --bench
 	bench/run.sh build/release
+	bench/serve/run.sh build/release/recsys
 
 clean:
 	rm -rf build

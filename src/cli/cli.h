@@ -119,11 +119,23 @@ unsigned cli_parse_models(const char *cmd, const char *list);
 unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
                          unsigned (*parse)(const char *name), const char *known);
 
+/* What `recsys serve` runs with (its flags; the demo fills it too). */
+typedef struct cli_serve_conf {
+    const char *db, *models, *listen;
+    const char *api_key, *api_key_read;  /* NULL for none */
+    unsigned threads;                    /* 0: one per core */
+    size_t body_limit;                   /* bytes */
+    int64_t timeout_ms, poll_ms;
+    size_t foldin_users;
+    bool access_log;
+} cli_serve_conf;
+
+/* The defaults of `recsys serve` for a store and a model store. */
+cli_serve_conf cli_serve_defaults(const char *db, const char *models, const char *listen);
+
 /* Serves HTTP until SIGTERM/SIGINT (cmd_serve.c; also the end of the
  * demo). Returns the process exit code. */
-int cli_serve(const char *db, const char *models, const char *listen, unsigned threads,
-              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, size_t foldin_users,
-              bool access_log);
+int cli_serve(const cli_serve_conf *c);
 
 /* The subcommands. */
 extern const cli_cmd cli_cmd_demo, cli_cmd_serve, cli_cmd_import, cli_cmd_generate,

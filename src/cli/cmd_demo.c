@@ -211,7 +211,8 @@ static int run(const void *conf, int argc, char **argv)
     printf("Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
            "      curl 'http://%s/v1/similar?item_id=i1'   (Ctrl-C stops the server)\n",
            c->listen, c->listen);
-    return cli_serve(url, models, c->listen, 0, 1 << 20, 30000, 10000, 100000, true);
+    const cli_serve_conf sc = cli_serve_defaults(url, models, c->listen);
+    return cli_serve(&sc);
 }
 
 const cli_cmd cli_cmd_demo = {

@@ -17,7 +17,7 @@
 #include "server/service.h"
 
 typedef struct serve_conf {
-    const char *db, *models, *listen, *roles, *api_key;
+    const char *db, *models, *listen, *roles, *api_key, *api_key_read;
     int64_t threads, body_limit, timeout, poll, retrain_every, foldin_users;
     bool quiet;
 } serve_conf;
@@ -46,8 +46,9 @@ static const cli_opt opts[] = {
     {"retrain-every", CLI_DURATION, offsetof(serve_conf, retrain_every), "0", false,
      "DURATION", "retrain in the background this often (not in this version)", NULL, 0, 0},
     {"api-key", CLI_STR, offsetof(serve_conf, api_key), NULL, false, "KEY",
-     "require this bearer token on write and admin endpoints (not in this version)", NULL, 0,
-     0},
+     "require 'Authorization: Bearer KEY' on write and admin endpoints", NULL, 0, 0},
+    {"api-key-read", CLI_STR, offsetof(serve_conf, api_key_read), NULL, false, "KEY",
+     "require this bearer token (or the API key) on read endpoints too", NULL, 0, 0},
 };
 
 /* Splits "HOST:PORT". Returns false after printing an error. */
@@ -65,6 +66,20 @@ static bool parse_listen(const char *s, char *host, size_t cap, uint16_t *port)
     host[colon - s] = '\0';
     *port = (uint16_t)p;
     return true;
+}
+
+cli_serve_conf cli_serve_defaults(const char *db, const char *models, const char *listen)
+{
+    return (cli_serve_conf){
+        .db = db,
+        .models = models,
+        .listen = listen,
+        .body_limit = 1 << 20,
+        .timeout_ms = 30000,
+        .poll_ms = 10000,
+        .foldin_users = 100000,
+        .access_log = true,
+    };
 }
 
 /* Waits for signals; reloads the model on SIGHUP and every poll_ms. */
@@ -87,17 +102,17 @@ static void wait_for_stop(rs_service *svc, const sigset_t *set, int64_t poll_ms)
     }
 }
 
-int cli_serve(const char *db, const char *models, const char *listen, unsigned threads,
-              size_t body_limit, int64_t timeout_ms, int64_t poll_ms, size_t foldin_users,
-              bool access_log)
+int cli_serve(const cli_serve_conf *c)
 {
     char host[256];
     uint16_t port;
-    if (!parse_listen(listen, host, sizeof host, &port))
+    if (!parse_listen(c->listen, host, sizeof host, &port))
         return 2;
     rs_service svc;
     rs_diag d = {{0}};
-    rs_err e = rs_service_init(&svc, db, models, foldin_users, &d);
+    rs_err e = rs_service_init(&svc, c->db, c->models, c->foldin_users, &d);
+    if (!e && (e = rs_service_set_keys(&svc, c->api_key, c->api_key_read, &d)))
+        rs_service_destroy(&svc);
     if (e) {
         cli_error("serve", "%s", d.msg);
         return rs_err_exit_code(e);
@@ -115,10 +130,10 @@ int cli_serve(const char *db, const char *models, const char *listen, unsigned t
     rs_http_opts ho = {
         .host = host,
         .port = port,
-        .threads = threads ? threads : (unsigned)(cores > 2 ? cores : 2),
-        .body_limit = body_limit,
-        .timeout_s = (unsigned)(timeout_ms / 1000),
-        .access_log = access_log,
+        .threads = c->threads ? c->threads : (unsigned)(cores > 2 ? cores : 2),
+        .body_limit = c->body_limit,
+        .timeout_s = (unsigned)(c->timeout_ms / 1000),
+        .access_log = c->access_log,
         .handler = rs_service_handle,
         .ctx = &svc,
     };
@@ -131,8 +146,9 @@ int cli_serve(const char *db, const char *models, const char *listen, unsigned t
     printf("serving on http://%s:%u\n", host, (unsigned)rs_http_port(h));
     fflush(stdout);
     rs_log_info("serving", RS_S("host", host), RS_U("port", rs_http_port(h)),
-                RS_U("threads", ho.threads));
-    wait_for_stop(&svc, &set, poll_ms);
+                RS_U("threads", ho.threads), RS_S("api_key", svc.has_key ? "set" : "none"),
+                RS_S("read_key", svc.has_read_key ? "set" : "none"));
+    wait_for_stop(&svc, &set, c->poll_ms);
     rs_http_stop(h);
     rs_service_destroy(&svc);
     rs_log_info("stopped");
@@ -148,13 +164,25 @@ static int run(const void *conf, int argc, char **argv)
         cli_error("serve", "--roles: only 'all' is available in this version");
         return 2;
     }
-    if (c->api_key || c->retrain_every) {
-        cli_error("serve", "%s is not available in this version; refusing to start without it",
-                  c->api_key ? "--api-key" : "--retrain-every");
+    if (c->retrain_every) {
+        cli_error("serve", "--retrain-every is not available in this version; refusing to "
+                           "start without it");
         return 2;
     }
-    return cli_serve(c->db, c->models, c->listen, (unsigned)c->threads, (size_t)c->body_limit,
-                     c->timeout, c->poll, (size_t)c->foldin_users, !c->quiet);
+    const cli_serve_conf sc = {
+        .db = c->db,
+        .models = c->models,
+        .listen = c->listen,
+        .api_key = c->api_key,
+        .api_key_read = c->api_key_read,
+        .threads = (unsigned)c->threads,
+        .body_limit = (size_t)c->body_limit,
+        .timeout_ms = c->timeout,
+        .poll_ms = c->poll,
+        .foldin_users = (size_t)c->foldin_users,
+        .access_log = !c->quiet,
+    };
+    return cli_serve(&sc);
 }
 
 const cli_cmd cli_cmd_serve = {
@@ -162,8 +190,10 @@ const cli_cmd cli_cmd_serve = {
     .summary = "serve recommendations and the API over HTTP",
     .args = "",
     .description =
-        "Serves the HTTP API (GET /v1/recommend, /v1/similar, /v1/popular, /healthz,\n"
-        "/readyz, /metrics) from the store and the model store's current version. A new\n"
+        "Serves the HTTP API (recommendations, users, items, events, /healthz, /readyz,\n"
+        "/metrics; described at /docs and /openapi.json) from the store and the model\n"
+        "store's current version. With --api-key, writes need 'Authorization: Bearer KEY';\n"
+        "set it through RECSYS_API_KEY rather than the command line. A new\n"
         "version is picked up every --poll and on SIGHUP, loaded and verified beside the\n"
         "one serving, then swapped in; a version that fails to load is refused and the\n"
         "previous one keeps serving. SIGTERM or SIGINT stop it gracefully. Errors are\n"

@@ -122,68 +122,46 @@ static void fold_in(rs_service *s, const rs_event *events, size_t n)
     rs_snapshot_release(snap);
 }
 
-void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+typedef struct add_events {
+    const rs_event *events;
+    size_t n;
+    rs_write_stats stats;
+} add_events;
+
+static rs_err do_add_events(rs_store *st, void *ctx)
 {
-    if (!rs__query_only(req, resp, (const char *const[]){NULL}))
+    add_events *a = ctx;
+    return rs_store_add_events(st, a->events, a->n, &a->stats);
+}
+
+void rs__h_events(rs_service *s, const rs_http_request *req, const char *arg,
+                  rs_http_response *resp)
+{
+    (void)arg;
+    json_t *list;
+    size_t n;
+    json_t *doc = rs__write_body(req, resp, "events", MAX_BATCH, &list, &n);
+    if (!doc)
         return;
-    json_error_t jerr;
-    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc) {
-        rs_http_problem(resp, 400, "the body is not valid JSON: %s (line %d, column %d)",
-                        jerr.text, jerr.line, jerr.column);
-        return;
-    }
-    json_t *list = json_is_object(doc) ? json_object_get(doc, "events") : NULL;
-    const bool batch = list != NULL;
-    if (batch && (!json_is_array(list) || json_object_size(doc) != 1)) {
-        rs_http_problem(resp, 400, "a batch is {\"events\": [...]} and nothing else");
-        json_decref(doc);
-        return;
-    }
-    const size_t n = batch ? json_array_size(list) : 1;
-    if (n == 0 || n > MAX_BATCH) {
-        rs_http_problem(resp, n ? 413 : 400, "a batch holds 1 to %d events, not %zu", MAX_BATCH,
-                        n);
-        json_decref(doc);
-        return;
-    }
     rs_event *events = rs_xmalloc(n * sizeof *events);
     const int64_t now = rs_now_ms();
-    for (size_t i = 0; i < n; i++) {
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
         char why[200];
-        if (!parse_event(batch ? json_array_get(list, i) : doc, now, &events[i], why,
-                         sizeof why)) {
-            if (batch)
-                rs_http_problem(resp, 400, "events[%zu].%s; nothing was written", i, why);
-            else
-                rs_http_problem(resp, 400, "%s; nothing was written", why);
-            rs_free(events);
-            json_decref(doc);
-            return;
-        }
+        ok = parse_event(list ? json_array_get(list, i) : doc, now, &events[i], why,
+                         sizeof why);
+        if (!ok)
+            rs__batch_problem(resp, list ? "events" : NULL, i, why);
     }
-    rs_write_stats stats = {0};
-    char err[300] = "";
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_begin(s->store);
-    if (!e && (e = rs_store_add_events(s->store, events, n, &stats)))
-        rs_store_rollback(s->store);
-    if (!e)
-        e = rs_store_commit(s->store);
-    if (e)
-        snprintf(err, sizeof err, "%s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
-    if (!e)
+    add_events add = {events, n, {0}};
+    if (ok && rs__store_write(s, do_add_events, &add, resp)) {
         fold_in(s, events, n); /* the events' strings live in doc */
+        atomic_fetch_add(&s->metrics.events, n);
+        rs__reply_json(resp, 201,
+                       json_pack("{s:I,s:I,s:I}", "accepted", (json_int_t)n, "users_created",
+                                 (json_int_t)add.stats.users_created, "items_created",
+                                 (json_int_t)add.stats.items_created));
+    }
     rs_free(events);
     json_decref(doc);
-    if (e) {
-        rs_http_problem(resp, e == RS_EINVAL ? 400 : 503, "%s; nothing was written", err);
-        return;
-    }
-    atomic_fetch_add(&s->metrics.events, n);
-    rs__reply_json(resp, 201,
-                   json_pack("{s:I,s:I,s:I}", "accepted", (json_int_t)n, "users_created",
-                             (json_int_t)stats.users_created, "items_created",
-                             (json_int_t)stats.items_created));
 }

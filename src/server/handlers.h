@@ -1,6 +1,7 @@
-/* Internal to the server: the request handlers and the query-string
- * helpers they share. Each handler fills resp completely, with a
- * problem+json body for every error. */
+/* Internal to the server: the request handlers and the helpers they
+ * share. Each handler fills resp completely, with a problem+json body for
+ * every error. arg is the route's path parameter ({id}, {version}, {file})
+ * or NULL for routes without one. */
 #ifndef RS_SERVER_HANDLERS_H
 #define RS_SERVER_HANDLERS_H
 
@@ -12,24 +13,95 @@
 #include "server/http.h"
 #include "server/service.h"
 
-typedef void (*rs__handler)(rs_service *s, const rs_http_request *req, rs_http_response *resp);
+typedef void (*rs__handler)(rs_service *s, const rs_http_request *req, const char *arg,
+                            rs_http_response *resp);
 
 /* recs.c */
-void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response *resp);
-void rs__h_similar(rs_service *s, const rs_http_request *req, rs_http_response *resp);
-void rs__h_popular(rs_service *s, const rs_http_request *req, rs_http_response *resp);
+void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp);
+void rs__h_similar(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
+void rs__h_popular(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
 
 /* events.c */
-void rs__h_events(rs_service *s, const rs_http_request *req, rs_http_response *resp);
+void rs__h_events(rs_service *s, const rs_http_request *req, const char *arg,
+                  rs_http_response *resp);
+
+/* users.c */
+void rs__h_users_post(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
+void rs__h_users_list(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
+void rs__h_user_get(rs_service *s, const rs_http_request *req, const char *arg,
+                    rs_http_response *resp);
+void rs__h_user_events(rs_service *s, const rs_http_request *req, const char *arg,
+                       rs_http_response *resp);
+
+/* items.c */
+void rs__h_items_post(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
+void rs__h_items_list(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
+void rs__h_item_get(rs_service *s, const rs_http_request *req, const char *arg,
+                    rs_http_response *resp);
+void rs__h_item_patch(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
 
 /* ops.c */
-void rs__h_healthz(rs_service *s, const rs_http_request *req, rs_http_response *resp);
-void rs__h_readyz(rs_service *s, const rs_http_request *req, rs_http_response *resp);
-void rs__h_metrics(rs_service *s, const rs_http_request *req, rs_http_response *resp);
-void rs__h_later(rs_service *s, const rs_http_request *req, rs_http_response *resp);
+void rs__h_healthz(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
+void rs__h_readyz(rs_service *s, const rs_http_request *req, const char *arg,
+                  rs_http_response *resp);
+void rs__h_metrics(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
+void rs__h_later(rs_service *s, const rs_http_request *req, const char *arg,
+                 rs_http_response *resp);
+
+/* docs.c */
+void rs__h_openapi(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
+void rs__h_docs(rs_service *s, const rs_http_request *req, const char *arg,
+                rs_http_response *resp);
 
 /* Sets resp to 200 (or status) with the JSON object o (consumed). */
 void rs__reply_json(rs_http_response *resp, int status, json_t *o);
+
+/* Parses the request body as JSON (duplicate keys refused); NULL after a
+ * 400 that says where it is broken. */
+json_t *rs__body_json(const rs_http_request *req, rs_http_response *resp);
+
+/* Checks an id from JSON or the path (1..RS_ID_MAX bytes of UTF-8, no
+ * control characters); false after a 400 naming what (field). */
+bool rs__check_id(rs_http_response *resp, const char *what, const char *id, size_t len);
+
+/* Attributes: the compact JSON text of an object for the store (*out,
+ * in arena a), or the reason it cannot be stored. */
+const char *rs__attrs_text(json_t *v, rs_arena *a, const char **out);
+/* The stored text as a JSON object ({} when absent). */
+json_t *rs__attrs_json(const char *text);
+
+/* A body that is one record or {key: [...]} with 1..max of them: *list is
+ * the array (NULL for one record) and *n the count; false after a 400
+ * (or 413 past max). */
+bool rs__batch(json_t *doc, const char *key, size_t max, json_t **list, size_t *n,
+               rs_http_response *resp);
+/* The body of a write route that takes no query parameters: JSON holding
+ * one record or {key: [...]} (see rs__batch). NULL after the answer;
+ * otherwise the caller owns the document. */
+json_t *rs__write_body(const rs_http_request *req, rs_http_response *resp, const char *key,
+                       size_t max, json_t **list, size_t *n);
+/* The 400 for record i of a batch named list (NULL for a single record):
+ * "list[i].why; nothing was written". */
+void rs__batch_problem(rs_http_response *resp, const char *list, size_t i, const char *why);
+
+/* Store access under the store lock. rs__store_write runs fn in one
+ * transaction (rolled back when fn fails); both answer a failure (404 for
+ * RS_ENOTFOUND, 400 for RS_EINVAL, 503 otherwise, with the store's detail)
+ * and return false. */
+typedef rs_err (*rs__store_fn)(rs_store *st, void *ctx);
+bool rs__store_write(rs_service *s, rs__store_fn fn, void *ctx, rs_http_response *resp);
+bool rs__store_read(rs_service *s, rs__store_fn fn, void *ctx, rs_http_response *resp);
 
 /* Query helpers: each returns false after setting a 400 problem that
  * names the parameter. */
@@ -46,5 +118,9 @@ bool rs__query_bool(const rs_http_request *req, rs_http_response *resp, const ch
 /* A required id (1..256 bytes of UTF-8, no control characters). */
 bool rs__query_id(const rs_http_request *req, rs_http_response *resp, const char *name,
                   const char **out);
+/* An optional string of at most max bytes of valid UTF-8 (*out NULL when
+ * absent). */
+bool rs__query_text(const rs_http_request *req, rs_http_response *resp, const char *name,
+                    size_t max, const char **out);
 
 #endif

@@ -79,6 +79,7 @@ void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...)
         text = rs_xstrdup("{\"type\":\"about:blank\",\"title\":\"Error\"}");
     rs_free(resp->body);
     resp->body = text;
+    resp->fixed = NULL;
     resp->len = strlen(text);
     resp->status = status;
     resp->content_type = "application/problem+json";
@@ -86,37 +87,36 @@ void rs_http_problem(rs_http_response *resp, int status, const char *fmt, ...)
 
 const char *rs_http_query(const rs_http_request *r, const char *name)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    for (size_t i = 0; i < r->n_params; i++)
+        if (!strcmp(r->params[i].name, name))
+            return r->params[i].value;
+    return NULL;
 }
 
-typedef struct each_ctx {
-    int (*fn)(void *ctx, const char *name, const char *value);
-    void *ctx;
-    int result;
-} each_ctx;
+typedef struct params_ctx {
+    rs_http_param *p;
+    size_t n;
+    bool overflow;
+} params_ctx;
 
-static enum MHD_Result each_value(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
+static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
 {
     (void)kind;
-    each_ctx *e = cls;
-    e->result = e->fn(e->ctx, key, value);
-    return e->result ? MHD_NO : MHD_YES;
-}
-
-int rs_http_query_each(const rs_http_request *r,
-                       int (*fn)(void *ctx, const char *name, const char *value), void *ctx)
-{
-    each_ctx e = {fn, ctx, 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, each_value, &e);
-    return e.result;
+    params_ctx *c = cls;
+    if (c->n == RS_HTTP_MAX_PARAMS) {
+        c->overflow = true;
+        return MHD_NO;
+    }
+    c->p[c->n++] = (rs_http_param){key, value};
+    return MHD_YES;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, rs_http_response *resp)
 {
+    void *data = resp->body ? resp->body : (void *)(resp->fixed ? resp->fixed : "");
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        resp->len, resp->body ? resp->body : (void *)"", resp->body ? MHD_RESPMEM_MUST_FREE
-                                                                    : MHD_RESPMEM_PERSISTENT);
+        resp->len, data, resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
         rs_free(resp->body);
         return MHD_NO;
@@ -126,6 +126,10 @@ static enum MHD_Result send_response(struct MHD_Connection *c, rs_http_response 
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
     if (resp->allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->challenge)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"recsys\"");
+    if (resp->cacheable)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -191,8 +195,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         if (p->body)
             p->body[p->len] = '\0';
-        rs_http_request req = {method, url, p->body ? p->body : "", p->len, c};
-        h->o.handler(h->o.ctx, &req, &resp);
+        rs_http_param params[RS_HTTP_MAX_PARAMS];
+        params_ctx pc = {params, 0, false};
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param, &pc);
+        if (pc.overflow) {
+            rs_http_problem(&resp, 400, "more than %d query parameters", RS_HTTP_MAX_PARAMS);
+        } else {
+            rs_http_request req = {
+                .method = method,
+                .path = url,
+                .body = p->body ? p->body : "",
+                .body_len = p->len,
+                .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_AUTHORIZATION),
+                .params = params,
+                .n_params = pc.n,
+            };
+            h->o.handler(h->o.ctx, &req, &resp);
+        }
     }
     return send_response(c, &resp);
 }

@@ -14,28 +14,40 @@
 #include "core/common.h"
 #include "core/err.h"
 
+/* Query parameters past this many make the request a 400. */
+#define RS_HTTP_MAX_PARAMS 32
+
+typedef struct rs_http_param {
+    const char *name;
+    const char *value;   /* NULL for a bare "?flag" */
+} rs_http_param;
+
+/* One complete request, as the handler sees it: plain strings, so that a
+ * request can also be made up without a connection (tests, fuzzing). */
 typedef struct rs_http_request {
-    const char *method;  /* "GET", "POST", ... */
-    const char *path;    /* without the query string */
-    const char *body;    /* NUL-terminated; "" when none */
+    const char *method;         /* "GET", "POST", ... */
+    const char *path;           /* without the query string, percent-decoded */
+    const char *body;           /* NUL-terminated; "" when none */
     size_t body_len;
-    void *conn;          /* for the accessors below */
+    const char *authorization;  /* the Authorization header; NULL when absent */
+    const rs_http_param *params;
+    size_t n_params;            /* at most RS_HTTP_MAX_PARAMS */
 } rs_http_request;
 
-/* A query parameter's value (NULL when absent); the first when repeated. */
+/* A query parameter's value (NULL when absent or bare); the first when
+ * repeated. */
 const char *rs_http_query(const rs_http_request *r, const char *name);
-
-/* Calls fn for every query parameter (name, value; value may be NULL for
- * "?flag"). Stops and returns fn's non-zero result. */
-int rs_http_query_each(const rs_http_request *r,
-                       int (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 
 typedef struct rs_http_response {
     int status;
     const char *content_type;  /* static string */
     char *body;                /* malloc'd, owned by the response; may be NULL */
+    const void *fixed;         /* or bytes that outlive the server (embedded
+                                * files), sent instead of body */
     size_t len;
     char allow[64];            /* the Allow header for 405, "" otherwise */
+    bool challenge;            /* adds WWW-Authenticate: Bearer (for 401) */
+    bool cacheable;            /* static content: may be cached for a day */
 } rs_http_response;
 
 /* The handler: fills resp (status, content type, body). Called from the

@@ -9,12 +9,12 @@
 #include "core/alloc.h"
 
 static const char *const route_names[RS_ROUTE_COUNT] = {
-    "/v1/recommend", "/v1/similar", "/v1/popular", "/v1/events",
-    "/healthz",      "/readyz",     "/metrics",    "other",
+    "/v1/recommend", "/v1/similar", "/v1/popular", "/v1/events", "/v1/users", "/v1/items",
+    "/healthz",      "/readyz",     "/metrics",    "/docs",      "other",
 };
 
 /* The statuses counted one by one; the last slot is "every other". */
-static const int statuses[RS_METRIC_STATUSES - 1] = {200, 400, 401, 404, 405, 413, 500, 501, 503};
+static const int statuses[RS_METRIC_STATUSES - 1] = {200, 201, 400, 401, 404, 405, 413, 500, 501, 503};
 
 /* Upper bounds of the duration buckets in seconds (the last is +Inf). */
 static const double bounds[RS_METRIC_BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,

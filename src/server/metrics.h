@@ -17,15 +17,18 @@ typedef enum rs_route_id {
     RS_ROUTE_SIMILAR,
     RS_ROUTE_POPULAR,
     RS_ROUTE_EVENTS,
+    RS_ROUTE_USERS,
+    RS_ROUTE_ITEMS,
     RS_ROUTE_HEALTHZ,
     RS_ROUTE_READYZ,
     RS_ROUTE_METRICS,
+    RS_ROUTE_DOCS,
     RS_ROUTE_OTHER,     /* routes not yet served, 404s and 405s */
     RS_ROUTE_COUNT,
 } rs_route_id;
 
 /* Statuses counted one by one; others fall in the last slot. */
-#define RS_METRIC_STATUSES 10
+#define RS_METRIC_STATUSES 11
 #define RS_METRIC_BUCKETS 12
 
 typedef enum rs_fallback {

@@ -8,15 +8,19 @@
 #include "core/timeutil.h"
 #include "server/handlers.h"
 
-void rs__h_healthz(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_healthz(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     (void)s;
     (void)req;
     rs__reply_json(resp, 200, json_pack("{s:s}", "status", "ok"));
 }
 
-void rs__h_readyz(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_readyz(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     (void)req;
     rs_store_counts counts;
     pthread_mutex_lock(&s->store_lock);
@@ -40,8 +44,10 @@ void rs__h_readyz(rs_service *s, const rs_http_request *req, rs_http_response *r
     rs_snapshot_release(snap);
 }
 
-void rs__h_metrics(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_metrics(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     (void)req;
     rs_metrics_model model = {0};
     rs_snapshot *snap = rs_service_acquire(s);
@@ -64,8 +70,10 @@ void rs__h_metrics(rs_service *s, const rs_http_request *req, rs_http_response *
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-void rs__h_later(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_later(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     (void)s;
     rs_http_problem(resp, 501, "%s %s is not available in this version of recsys", req->method,
                     req->path);

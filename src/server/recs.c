@@ -101,6 +101,7 @@ static json_t *item_list(const rs_bundle *b, const rs_scored *top, size_t n)
  * hidden items and, with a category, items outside it. */
 typedef struct item_rules {
     const rs_bundle *b;
+    const uint8_t *hidden;
     const uint32_t *ex;
     size_t n_ex;
     uint32_t category;
@@ -109,13 +110,15 @@ typedef struct item_rules {
 static int allowed(void *ctx, uint32_t item)
 {
     const item_rules *r = ctx;
-    return !r->b->item_hidden[item] &&
+    return !__atomic_load_n(&r->hidden[item], __ATOMIC_RELAXED) &&
            (r->category == RS_INDEX_NONE || r->b->item_category[item] == r->category) &&
            !rs_sorted_contains(r->ex, r->n_ex, item);
 }
 
-void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     const char *user_id, *strategy = rs_http_query(req, "strategy");
     int64_t n;
     bool seen;
@@ -181,11 +184,11 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
     } else if (!strcmp(used, "collab")) {
         const float *x =
             cached ? folded : b->als.user_factors + (size_t)user * b->als.factors;
-        item_rules rules = {b, ex, n_ex, category};
+        item_rules rules = {b, snap->hidden, ex, n_ex, category};
         got = rs_score_topk_blocked(snap->item_blocked, b->als.n_items, b->als.factors, x,
                                     (size_t)n, allowed, &rules, top);
     } else {
-        rs_pop_query q = {RS_POP_COUNT, category, ex, n_ex, b->item_hidden, (size_t)n};
+        rs_pop_query q = {RS_POP_COUNT, category, ex, n_ex, snap->hidden, (size_t)n};
         got = rs_popularity_top(&b->pop, &q, top);
     }
     char version[24];
@@ -200,8 +203,10 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, rs_http_response
     rs_snapshot_release(snap);
 }
 
-void rs__h_similar(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_similar(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     const char *item_id;
     int64_t n;
     if (!rs__query_only(req, resp, similar_params) ||
@@ -224,7 +229,7 @@ void rs__h_similar(rs_service *s, const rs_http_request *req, rs_http_response *
         for (uint64_t j = b->similar.indptr[item];
              j < b->similar.indptr[item + 1] && got < (size_t)n; j++) {
             const uint32_t other = b->similar.indices[j];
-            if (!b->item_hidden[other])
+            if (!__atomic_load_n(&snap->hidden[other], __ATOMIC_RELAXED))
                 top[got++] = (rs_scored){other, b->similar.values[j]};
         }
         char version[24];
@@ -236,8 +241,10 @@ void rs__h_similar(rs_service *s, const rs_http_request *req, rs_http_response *
     rs_snapshot_release(snap);
 }
 
-void rs__h_popular(rs_service *s, const rs_http_request *req, rs_http_response *resp)
+void rs__h_popular(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp)
 {
+    (void)arg;
     int64_t n, window_ms = 0;
     if (!rs__query_only(req, resp, popular_params) ||
         !rs__query_int(req, resp, "n", 10, 1, MAX_N, &n))
@@ -257,7 +264,7 @@ void rs__h_popular(rs_service *s, const rs_http_request *req, rs_http_response *
     /* A window asks for what is popular lately: the time-decayed ranking
      * (its half-life was fixed when the model was trained). */
     rs_pop_query q = {window ? RS_POP_TRENDING : RS_POP_COUNT, category, NULL, 0,
-                      b->item_hidden, (size_t)n};
+                      snap->hidden, (size_t)n};
     rs_scored *top = rs_xmalloc((size_t)n * sizeof *top);
     const size_t got = empty ? 0 : rs_popularity_top(&b->pop, &q, top);
     char version[24];

@@ -1,171 +1,146 @@
-/* The route table and dispatch (rs_service_handle): exact paths, 404 for
- * an unknown path, 405 with Allow for a known path and another method,
- * and the metrics of every answer. Also the query-string helpers the
- * handlers share. */
-#include <errno.h>
+/* The route table and dispatch (rs_service_handle): path patterns with
+ * one parameter, the API keys, 404 for an unknown path, 405 with Allow for
+ * a known path and another method, and the metrics of every answer. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "core/alloc.h"
-#include "core/text.h"
+#include <openssl/crypto.h>
+
 #include "core/timeutil.h"
 #include "server/handlers.h"
 
+/* Who may call a route: anyone, readers (the read key when one is set)
+ * or writers (the API key when one is set). */
+typedef enum access { OPEN, READ, WRITE } access;
+
 typedef struct route {
-    const char *method, *path;
+    const char *method;
+    const char *pattern;  /* segments; "{name}" matches one segment */
     rs__handler fn;
     rs_route_id id;
+    access who;
 } route;
 
 /* Everything DESIGN.md lists; what this version does not serve yet answers
- * 501 (rs__h_later) so that clients see the contract. */
+ * 501 (rs__h_later) so that clients see the contract. tests/api checks
+ * that this table and docs/openapi.yaml name the same operations. */
 static const route routes[] = {
-    {"GET", "/v1/recommend", rs__h_recommend, RS_ROUTE_RECOMMEND},
-    {"GET", "/v1/similar", rs__h_similar, RS_ROUTE_SIMILAR},
-    {"GET", "/v1/popular", rs__h_popular, RS_ROUTE_POPULAR},
-    {"GET", "/healthz", rs__h_healthz, RS_ROUTE_HEALTHZ},
-    {"GET", "/readyz", rs__h_readyz, RS_ROUTE_READYZ},
-    {"GET", "/metrics", rs__h_metrics, RS_ROUTE_METRICS},
-    {"POST", "/v1/events", rs__h_events, RS_ROUTE_EVENTS},
-    {"POST", "/v1/users", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/v1/users", rs__h_later, RS_ROUTE_OTHER},
-    {"POST", "/v1/items", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/v1/items", rs__h_later, RS_ROUTE_OTHER},
-    {"POST", "/v1/train", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/v1/runs", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/v1/models", rs__h_later, RS_ROUTE_OTHER},
-    {"POST", "/v1/models/rollback", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/openapi.json", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/docs", rs__h_later, RS_ROUTE_OTHER},
-    {"GET", "/", rs__h_later, RS_ROUTE_OTHER},
+    {"GET", "/v1/recommend", rs__h_recommend, RS_ROUTE_RECOMMEND, READ},
+    {"GET", "/v1/similar", rs__h_similar, RS_ROUTE_SIMILAR, READ},
+    {"GET", "/v1/popular", rs__h_popular, RS_ROUTE_POPULAR, READ},
+    {"POST", "/v1/events", rs__h_events, RS_ROUTE_EVENTS, WRITE},
+    {"POST", "/v1/users", rs__h_users_post, RS_ROUTE_USERS, WRITE},
+    {"GET", "/v1/users", rs__h_users_list, RS_ROUTE_USERS, READ},
+    {"GET", "/v1/users/{id}", rs__h_user_get, RS_ROUTE_USERS, READ},
+    {"GET", "/v1/users/{id}/events", rs__h_user_events, RS_ROUTE_USERS, READ},
+    {"POST", "/v1/items", rs__h_items_post, RS_ROUTE_ITEMS, WRITE},
+    {"GET", "/v1/items", rs__h_items_list, RS_ROUTE_ITEMS, READ},
+    {"GET", "/v1/items/{id}", rs__h_item_get, RS_ROUTE_ITEMS, READ},
+    {"PATCH", "/v1/items/{id}", rs__h_item_patch, RS_ROUTE_ITEMS, WRITE},
+    {"POST", "/v1/train", rs__h_later, RS_ROUTE_OTHER, WRITE},
+    {"GET", "/v1/runs", rs__h_later, RS_ROUTE_OTHER, READ},
+    {"GET", "/v1/runs/{id}", rs__h_later, RS_ROUTE_OTHER, READ},
+    {"GET", "/v1/models", rs__h_later, RS_ROUTE_OTHER, READ},
+    {"POST", "/v1/models/{version}/promote", rs__h_later, RS_ROUTE_OTHER, WRITE},
+    {"POST", "/v1/models/rollback", rs__h_later, RS_ROUTE_OTHER, WRITE},
+    {"GET", "/healthz", rs__h_healthz, RS_ROUTE_HEALTHZ, OPEN},
+    {"GET", "/readyz", rs__h_readyz, RS_ROUTE_READYZ, OPEN},
+    {"GET", "/metrics", rs__h_metrics, RS_ROUTE_METRICS, OPEN},
+    {"GET", "/openapi.json", rs__h_openapi, RS_ROUTE_DOCS, OPEN},
+    {"GET", "/docs", rs__h_docs, RS_ROUTE_DOCS, OPEN},
+    {"GET", "/docs/{file}", rs__h_docs, RS_ROUTE_DOCS, OPEN},
+    {"GET", "/", rs__h_later, RS_ROUTE_OTHER, OPEN},
 };
+
+/* Path parameters longer than this are refused before any handler runs. */
+#define ARG_MAX 1024
+
+typedef enum match { NO_MATCH, MATCH, ARG_TOO_LONG } match;
+
+/* Whether path fits pattern; the text of its "{name}" segment goes to arg
+ * ("" when the pattern has none). */
+static match match_path(const char *pattern, const char *path, char arg[ARG_MAX + 1])
+{
+    arg[0] = '\0';
+    while (*pattern && *path) {
+        if (*pattern == '{') {
+            const char *end = strchr(path, '/');
+            const size_t len = end ? (size_t)(end - path) : strlen(path);
+            if (len == 0)
+                return NO_MATCH;
+            if (len > ARG_MAX)
+                return ARG_TOO_LONG;
+            memcpy(arg, path, len);
+            arg[len] = '\0';
+            path += len;
+            pattern = strchr(pattern, '}') + 1;
+        } else if (*pattern++ != *path++) {
+            return NO_MATCH;
+        }
+    }
+    return *pattern || *path ? NO_MATCH : MATCH;
+}
+
+/* Whether authorization carries a bearer token with the given digest. */
+static bool bearer_is(const char *authorization, const unsigned char digest[RS_KEY_DIGEST])
+{
+    if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    unsigned char got[RS_KEY_DIGEST];
+    return rs_key_digest(authorization + 7, got) &&
+           CRYPTO_memcmp(got, digest, RS_KEY_DIGEST) == 0;
+}
+
+/* Whether the request may call a route of class who; sets a 401 if not. */
+static bool authorized(const rs_service *s, access who, const rs_http_request *req,
+                       rs_http_response *resp)
+{
+    if (who == OPEN || (who == READ && !s->has_read_key) || (who == WRITE && !s->has_key))
+        return true;
+    if (s->has_key && bearer_is(req->authorization, s->key))
+        return true; /* the API key opens every route */
+    if (who == READ && bearer_is(req->authorization, s->read_key))
+        return true;
+    rs_http_problem(resp, 401, "%s %s needs 'Authorization: Bearer <%s>'%s", req->method,
+                    req->path, who == WRITE ? "API key" : "read key or API key",
+                    req->authorization ? "; the one given does not match" : "");
+    resp->challenge = true;
+    return false;
+}
 
 void rs_service_handle(void *ctx, const rs_http_request *req, rs_http_response *resp)
 {
     rs_service *s = ctx;
     const double t0 = rs_mono_s();
     const route *hit = NULL;
-    bool path_known = false;
+    bool path_known = false, too_long = false;
+    char arg[ARG_MAX + 1];
     for (size_t i = 0; i < RS_ARRAY_LEN(routes) && !hit; i++) {
-        if (strcmp(routes[i].path, req->path) != 0)
+        const match m = match_path(routes[i].pattern, req->path, arg);
+        too_long |= m == ARG_TOO_LONG;
+        if (m != MATCH)
             continue;
         path_known = true;
         if (!strcmp(routes[i].method, req->method))
             hit = &routes[i];
     }
     if (hit) {
-        hit->fn(s, req, resp);
+        if (authorized(s, hit->who, req, resp))
+            hit->fn(s, req, strchr(hit->pattern, '{') ? arg : NULL, resp);
     } else if (path_known) {
         size_t n = 0;
         for (size_t i = 0; i < RS_ARRAY_LEN(routes); i++)
-            if (!strcmp(routes[i].path, req->path) && n < sizeof resp->allow)
+            if (match_path(routes[i].pattern, req->path, arg) == MATCH && n < sizeof resp->allow)
                 n += (size_t)snprintf(resp->allow + n, sizeof resp->allow - n, "%s%s",
                                       n ? ", " : "", routes[i].method);
-        rs_http_problem(resp, 405, "%s does not take %s (allowed: %s)", req->path, req->method,
-                        resp->allow);
+        rs_http_problem(resp, 405, "%.200s does not take %s (allowed: %s)", req->path,
+                        req->method, resp->allow);
+    } else if (too_long) {
+        rs_http_problem(resp, 400, "a path segment is longer than %d bytes", ARG_MAX);
     } else {
-        rs_http_problem(resp, 404, "no route %s", req->path);
+        rs_http_problem(resp, 404, "no route %.200s", req->path);
     }
     rs_metrics_request(&s->metrics, hit ? hit->id : RS_ROUTE_OTHER, resp->status,
                        rs_mono_s() - t0);
-}
-
-void rs__reply_json(rs_http_response *resp, int status, json_t *o)
-{
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
-    json_decref(o);
-    if (!text) {
-        rs_http_problem(resp, 500, "could not build the response");
-        return;
-    }
-    rs_free(resp->body);
-    resp->body = text;
-    resp->len = strlen(text);
-    resp->status = status;
-    resp->content_type = "application/json";
-}
-
-typedef struct only_ctx {
-    const char *const *allowed;
-    const char *bad;
-} only_ctx;
-
-static int check_name(void *ctx, const char *name, const char *value)
-{
-    (void)value;
-    only_ctx *c = ctx;
-    for (const char *const *a = c->allowed; *a; a++)
-        if (!strcmp(*a, name))
-            return 0;
-    c->bad = name;
-    return 1;
-}
-
-bool rs__query_only(const rs_http_request *req, rs_http_response *resp,
-                    const char *const *allowed)
-{
-    only_ctx c = {allowed, NULL};
-    if (!rs_http_query_each(req, check_name, &c))
-        return true;
-    char list[256];
-    size_t n = 0;
-    for (const char *const *a = allowed; *a && n < sizeof list; a++)
-        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", *a);
-    rs_http_problem(resp, 400, "unknown query parameter '%.100s' (known: %s)", c.bad, list);
-    return false;
-}
-
-bool rs__query_int(const rs_http_request *req, rs_http_response *resp, const char *name,
-                   int64_t def, int64_t min, int64_t max, int64_t *out)
-{
-    const char *v = rs_http_query(req, name);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || errno || x < min || x > max) {
-        rs_http_problem(resp, 400, "%s must be a whole number from %lld to %lld, not '%.60s'",
-                        name, (long long)min, (long long)max, v);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
-bool rs__query_bool(const rs_http_request *req, rs_http_response *resp, const char *name,
-                    bool def, bool *out)
-{
-    const char *v = rs_http_query(req, name);
-    if (!v)
-        *out = def;
-    else if (!strcmp(v, "true") || !strcmp(v, "1"))
-        *out = true;
-    else if (!strcmp(v, "false") || !strcmp(v, "0"))
-        *out = false;
-    else {
-        rs_http_problem(resp, 400, "%s must be true or false, not '%.60s'", name, v);
-        return false;
-    }
-    return true;
-}
-
-bool rs__query_id(const rs_http_request *req, rs_http_response *resp, const char *name,
-                  const char **out)
-{
-    const char *v = rs_http_query(req, name);
-    if (!v) {
-        rs_http_problem(resp, 400, "%s is required", name);
-        return false;
-    }
-    const char *why = NULL;
-    if (rs_id_check(v, strlen(v), &why) != RS_OK) {
-        rs_http_problem(resp, 400, "%s: %s", name, why);
-        return false;
-    }
-    *out = v;
-    return true;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -25,8 +27,68 @@ void rs_snapshot_release(rs_snapshot *snap)
         rs_foldin_free(snap->foldin); /* it borrows the bundle */
         rs_bundle_destroy(&snap->b);
         rs_free(snap->item_blocked);
+        rs_free(snap->hidden);
         rs_free(snap);
     }
+}
+
+typedef struct hidden_ctx {
+    const rs_bundle *b;
+    uint8_t *hidden;
+} hidden_ctx;
+
+static int note_hidden(void *ctx, int64_t key, const rs_item *item)
+{
+    (void)key;
+    hidden_ctx *h = ctx;
+    const uint32_t i = rs_idmap_find(h->b->items, item->id, strlen(item->id));
+    if (i != RS_INDEX_NONE)
+        h->hidden[i] = item->hidden;
+    return 0;
+}
+
+/* The snapshot's hidden flags: the store's as they are now, since items
+ * may have been hidden after the model was trained. */
+static rs_err load_hidden(rs_service *s, rs_snapshot *snap, rs_diag *diag)
+{
+    const size_t n = rs_idmap_size(snap->b.items);
+    snap->hidden = rs_xmalloc(n ? n : 1);
+    memcpy(snap->hidden, snap->b.item_hidden, n);
+    hidden_ctx h = {&snap->b, snap->hidden};
+    pthread_mutex_lock(&s->store_lock);
+    rs_err e = rs_store_scan_items(s->store, note_hidden, &h);
+    if (e)
+        rs_diag_fail(diag, e, "reading the items' hidden flags: %s", rs_store_errmsg(s->store));
+    pthread_mutex_unlock(&s->store_lock);
+    return e;
+}
+
+void rs_service_set_hidden(rs_service *s, const char *item_id, bool hidden)
+{
+    rs_snapshot *snap = rs_service_acquire(s);
+    if (!snap)
+        return;
+    const uint32_t i = rs_idmap_find(snap->b.items, item_id, strlen(item_id));
+    if (i != RS_INDEX_NONE)
+        __atomic_store_n(&snap->hidden[i], (uint8_t)hidden, __ATOMIC_RELAXED);
+    rs_snapshot_release(snap);
+}
+
+bool rs_key_digest(const char *key, unsigned char out[RS_KEY_DIGEST])
+{
+    unsigned int len = RS_KEY_DIGEST;
+    return EVP_Digest(key, strlen(key), out, &len, EVP_sha256(), NULL) == 1;
+}
+
+rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
+                           rs_diag *diag)
+{
+    s->has_key = key && *key;
+    s->has_read_key = read_key && *read_key;
+    if ((s->has_key && !rs_key_digest(key, s->key)) ||
+        (s->has_read_key && !rs_key_digest(read_key, s->read_key)))
+        return rs_diag_fail(diag, RS_EIO, "cannot hash the API keys (OpenSSL failed)");
+    return RS_OK;
 }
 
 rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
@@ -57,6 +119,12 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
         snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
         rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
         snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
+    }
+    if ((e = load_hidden(s, snap, diag))) {
+        atomic_init(&snap->refs, 1);
+        rs_snapshot_release(snap);
+        atomic_fetch_add(&s->metrics.reload_failures, 1);
+        return e;
     }
     snap->version = version;
     snap->load_seconds = rs_mono_s() - t0;

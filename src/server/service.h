@@ -20,6 +20,8 @@
 #include "server/metrics.h"
 #include "store/store.h"
 
+#define RS_KEY_DIGEST 32
+
 /* One loaded model version. Requests hold a reference while they use it;
  * the last reference frees it, so a swap never pulls a model from under a
  * request. */
@@ -29,6 +31,9 @@ typedef struct rs_snapshot {
                              * models/score.h; NULL without ALS */
     rs_foldin *foldin;      /* users updated since this version; NULL
                              * without ALS */
+    uint8_t *hidden;        /* n_items flags: the bundle's, then the store's
+                             * at load, then every write since (set and
+                             * cleared with relaxed atomics by writers) */
     uint64_t version;
     int64_t loaded_ms;      /* wall clock */
     double load_seconds;
@@ -43,7 +48,22 @@ typedef struct rs_service {
     rs_snapshot *cur;           /* NULL until a model is loaded */
     rs_metrics metrics;
     size_t foldin_capacity;     /* users kept per model version */
+    bool has_key, has_read_key; /* --api-key, --api-key-read */
+    unsigned char key[RS_KEY_DIGEST], read_key[RS_KEY_DIGEST];
 } rs_service;
+
+/* Keys are kept and compared as SHA-256 digests, so that a comparison
+ * takes the same time whatever the bytes (router.c). */
+RS_MUST_USE bool rs_key_digest(const char *key, unsigned char out[RS_KEY_DIGEST]);
+
+/* Sets the API key (write and admin routes) and the read key (read
+ * routes); NULL or "" for none. */
+RS_MUST_USE rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
+                                       rs_diag *diag);
+
+/* Marks the item hidden (or not) in the served snapshot, so that it stops
+ * (or starts) being recommended at once. Unknown items are ignored. */
+void rs_service_set_hidden(rs_service *s, const char *item_id, bool hidden);
 
 /* Opens the store at db_url and the model store at models_url, and loads
  * the current model version when there is one (having none yet is not an

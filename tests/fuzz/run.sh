@@ -16,9 +16,9 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 
 CC=clang cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRS_FUZZ=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target fuzz_csv fuzz_import >/dev/null
+cmake --build "$build" -j "$(nproc)" --target fuzz_csv fuzz_import fuzz_request >/dev/null
 
-for name in csv import; do
+for name in csv import request; do
   work="$build/corpus/$name"
   mkdir -p "$work"
   echo "fuzz: $name for ${seconds}s" >&2

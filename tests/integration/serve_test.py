@@ -12,7 +12,6 @@ Prometheus exposition (promtool), hot swaps under load with zero failed
 requests, a corrupt version refused, and a graceful stop on SIGTERM.
 Prints one line per check; exits 1 on the first failure.
 """
-import atexit
 import csv
 import http.client
 import json
@@ -25,55 +24,15 @@ import sys
 import threading
 import time
 
+from httpcheck import Server, check
+
 RECSYS, DIR = sys.argv[1], sys.argv[2]
 DB = f"sqlite://{DIR}/shop.db"
 MODELS = f"file://{DIR}/models"
 
-
-def check(cond, what, detail=""):
-    if not cond:
-        print(f"FAIL: {what} {detail}")
-        sys.exit(1)
-    print(f"ok: {what}")
-
-
-def start_server():
-    p = subprocess.Popen(
-        [RECSYS, "serve", "--db", DB, "--models", MODELS, "--listen", "127.0.0.1:0",
-         "--poll", "1h", "--log-level", "info"],
-        stdout=subprocess.PIPE, stderr=open(f"{DIR}/serve.log", "w"), text=True)
-    line = p.stdout.readline()
-    check(line.startswith("serving on http://127.0.0.1:"), "server starts", line)
-    return p, int(line.rsplit(":", 1)[1])
-
-
-PROC, PORT = start_server()
-
-
-@atexit.register
-def no_stray_server():
-    if PROC.poll() is None:
-        PROC.kill()
-
-
-def request(method, path, body=None, conn=None, headers=None):
-    c = conn or http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    if conn is None:
-        c.close()
-    ctype = r.getheader("Content-Type", "")
-    doc = json.loads(data) if "json" in ctype and data else None
-    return r.status, doc, r, data
-
-
-def problem(path, status, detail_part, method="GET", body=None):
-    got, doc, r, _ = request(method, path, body)
-    ok = (got == status and r.getheader("Content-Type") == "application/problem+json"
-          and doc["status"] == status and doc["title"] and detail_part in doc["detail"])
-    check(ok, f"{method} {path[:60]} -> {status}", f"got {got} {doc}")
-    return r
+SERVER = Server(RECSYS, DB, MODELS, f"{DIR}/serve.log")
+PROC, PORT = SERVER.proc, SERVER.port
+request, problem = SERVER.request, SERVER.problem
 
 
 # --- what the data says -------------------------------------------------
