@@ -1,21 +1,16 @@
-/* Fused scoring and top-k selection (see score.h), in 16-float vectors
- * (models/vec.h) compiled for AVX-512, AVX2 and the baseline: in the
- * blocked layout sixteen items' scores accumulate lane by lane. */
+/* Exact fp32 scoring and top-k selection (see score.h), in 16-float
+ * vectors (models/vec.h) compiled for AVX-512, AVX2 and the baseline: in
+ * the blocked layout sixteen items' scores accumulate lane by lane. Also
+ * the per-item exact scoring the compact index (score_index.c) rescores
+ * its candidates with, built here so that it is compiled exactly as the
+ * kernel is (same clones, same -ffp-contract). */
 #include "models/score.h"
 
 #include <math.h>
 #include <stdbool.h>
 
+#include "models/score_impl.h"
 #include "models/vec.h"
-
-static inline void offer(rs_topk *t, uint32_t item, float score, rs_item_filter keep, void *ctx)
-{
-    if (t->n == t->k && !rs_scored_better(score, item, t->heap[0].score, t->heap[0].index))
-        return;
-    if (keep && !keep(ctx, item))
-        return;
-    rs_topk_push(t, item, score);
-}
 
 size_t rs_blocked_floats(uint32_t n_items, uint32_t factors)
 {
@@ -38,7 +33,7 @@ void rs_block_factors(const float *Y, uint32_t n_items, uint32_t factors, float 
 RS_VEC_INLINE void offer_block(rs_topk *t, rs_v16 sc, uint32_t first, uint32_t n_items,
                                rs_item_filter keep, void *ctx)
 {
-    const float thr = t->n == t->k ? t->heap[0].score : -INFINITY;
+    const float thr = rs__score_threshold(t);
     const rs_v16i pass = sc >= rs_v16_splat(thr);
     bool any = false;
     for (int q = 0; q < 16; q++)
@@ -47,11 +42,14 @@ RS_VEC_INLINE void offer_block(rs_topk *t, rs_v16 sc, uint32_t first, uint32_t n
         return;
     for (uint32_t q = 0; q < 16 && first + q < n_items; q++)
         if (pass[q])
-            offer(t, first + q, sc[q], keep, ctx);
+            rs__score_offer(t, first + q, sc[q], keep, ctx);
 }
 
-RS_VEC_HOT static void scan_blocked(const float *Yt, uint32_t n_items, uint32_t factors, const float *x,
-                             rs_topk *t, rs_item_filter keep, void *ctx)
+/* Scores every block of Yt (blocked, see score.h) with x, offering each
+ * block to t in item order. Each lane sums x[f] * Yt[..f..] for f = 0, 1,
+ * ... in turn from zero, which rs__score_rows repeats for single items. */
+RS_VEC_HOT static void scan_blocked(const float *Yt, uint32_t n_items, uint32_t factors,
+                                    const float *x, rs_topk *t, rs_item_filter keep, void *ctx)
 {
     const size_t blocks = ((size_t)n_items + 15) / 16, stride = (size_t)factors * 16;
     size_t b = 0;
@@ -90,4 +88,27 @@ size_t rs_score_topk_blocked(const float *Yt, uint32_t n_items, uint32_t factors
     rs_topk_init(&t, out, k);
     scan_blocked(Yt, n_items, factors, x, &t, keep, ctx);
     return rs_topk_finish(&t);
+}
+
+/* Eight items at a time: eight independent sums, enough to keep the
+ * multiply-add units busy while each waits on its previous step; each sum
+ * is the kernel's lane, term by term (see score_impl.h). The compiler does
+ * not reorder a float sum, so vectorising across the eight (as it may)
+ * keeps every lane's order. */
+#define ROWS 8
+RS_VEC_HOT void rs__score_rows(const float *Y, uint32_t factors, const float *x,
+                               const uint32_t *items, size_t n, float *out)
+{
+    for (size_t j = 0; j < n; j += ROWS) {
+        const size_t m = n - j < ROWS ? n - j : ROWS;
+        const float *y[ROWS];
+        for (size_t q = 0; q < ROWS; q++) /* past the end: the last item again */
+            y[q] = Y + (size_t)items[j + (q < m ? q : m - 1)] * factors;
+        float s[ROWS] = {0};
+        for (uint32_t f = 0; f < factors; f++)
+            for (size_t q = 0; q < ROWS; q++)
+                s[q] += x[f] * y[q][f];
+        for (size_t q = 0; q < m; q++)
+            out[j + q] = s[q];
+    }
 }
