@@ -209,8 +209,9 @@ static int run(const void *conf, int argc, char **argv)
     char models[4200];
     snprintf(models, sizeof models, "file://%s/models", c->dir);
     printf("Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
-           "      curl 'http://%s/v1/similar?item_id=i1'   (Ctrl-C stops the server)\n",
-           c->listen, c->listen);
+           "      curl 'http://%s/v1/similar?item_id=i1'\n"
+           "API reference: http://%s/docs   (Ctrl-C stops the server)\n",
+           c->listen, c->listen, c->listen);
     const cli_serve_conf sc = cli_serve_defaults(url, models, c->listen);
     return cli_serve(&sc);
 }

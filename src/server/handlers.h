@@ -13,6 +13,11 @@
 #include "server/http.h"
 #include "server/service.h"
 
+/* The 503 detail while there is no snapshot to answer from. */
+#define RS_NOTHING_TO_SERVE                                                                   \
+    "nothing to serve yet: no model is published and the store has no events to compute "     \
+    "popularity from (import events or run recsys train)"
+
 typedef void (*rs__handler)(rs_service *s, const rs_http_request *req, const char *arg,
                             rs_http_response *resp);
 

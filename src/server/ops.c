@@ -35,7 +35,7 @@ void rs__h_readyz(rs_service *s, const rs_http_request *req, const char *arg,
     }
     rs_snapshot *snap = rs_service_acquire(s);
     if (!snap) {
-        rs_http_problem(resp, 503, "no model loaded yet (run recsys train)");
+        rs_http_problem(resp, 503, RS_NOTHING_TO_SERVE);
         return;
     }
     rs__reply_json(resp, 200,

@@ -25,7 +25,7 @@ static rs_snapshot *serving(rs_service *s, rs_http_response *resp)
 {
     rs_snapshot *snap = rs_service_acquire(s);
     if (!snap)
-        rs_http_problem(resp, 503, "no model has been published yet (run recsys train)");
+        rs_http_problem(resp, 503, RS_NOTHING_TO_SERVE);
     return snap;
 }
 
@@ -185,8 +185,7 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
         const float *x =
             cached ? folded : b->als.user_factors + (size_t)user * b->als.factors;
         item_rules rules = {b, snap->hidden, ex, n_ex, category};
-        got = rs_score_topk_blocked(snap->item_blocked, b->als.n_items, b->als.factors, x,
-                                    (size_t)n, allowed, &rules, top);
+        got = rs_score_topk_index(snap->item_index, x, (size_t)n, allowed, &rules, top, NULL);
     } else {
         rs_pop_query q = {RS_POP_COUNT, category, ex, n_ex, snap->hidden, (size_t)n};
         got = rs_popularity_top(&b->pop, &q, top);

@@ -171,7 +171,12 @@ json_t *rs__attrs_json(const char *text)
 bool rs__batch(json_t *doc, const char *key, size_t max, json_t **list, size_t *n,
                rs_http_response *resp)
 {
-    *list = json_is_object(doc) ? json_object_get(doc, key) : NULL;
+    if (!json_is_object(doc)) {
+        rs_http_problem(resp, 400, "the body is one JSON object, or {\"%s\": [...]} for a batch, "
+                        "not %s", key, json_is_array(doc) ? "a bare array" : "a JSON scalar");
+        return false;
+    }
+    *list = json_object_get(doc, key);
     *n = 1;
     if (!*list)
         return true;

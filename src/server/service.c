@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "eval/train.h"
 #include "models/publish.h"
 
 rs_snapshot *rs_service_acquire(rs_service *s)
@@ -26,6 +27,7 @@ void rs_snapshot_release(rs_snapshot *snap)
     if (snap && atomic_fetch_sub(&snap->refs, 1) == 1) {
         rs_foldin_free(snap->foldin); /* it borrows the bundle */
         rs_bundle_destroy(&snap->b);
+        rs_item_index_free(snap->item_index); /* it borrows the factors */
         rs_free(snap->item_blocked);
         rs_free(snap->hidden);
         rs_free(snap);
@@ -91,6 +93,84 @@ rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
     return RS_OK;
 }
 
+/* Builds what the server adds to a bundle: the scoring layout and index of
+ * the ALS item factors, the fold-in cache and the current hidden flags. On
+ * error the snapshot is freed. */
+static rs_err prepare(rs_service *s, rs_snapshot *snap, const char *what, rs_diag *diag)
+{
+    const rs_als_model *als = &snap->b.als;
+    rs_err e = RS_OK;
+    atomic_init(&snap->refs, 1); /* the service's own reference, once installed */
+    if (snap->b.models & RS_MODEL_ALS) {
+        const size_t n = rs_blocked_floats(als->n_items, als->factors);
+        snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
+        rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
+        snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
+        e = rs_item_index_new(als->item_factors, snap->item_blocked, als->n_items, als->factors,
+                              &snap->item_index);
+        if (e)
+            rs_diag_fail(diag, e, "no memory for the item index of %s", what);
+    }
+    if (e || (e = load_hidden(s, snap, diag))) {
+        rs_snapshot_release(snap);
+        atomic_fetch_add(&s->metrics.reload_failures, 1);
+    }
+    return e;
+}
+
+/* Makes snap the served snapshot; the old one is freed when its last
+ * request is done. */
+static void install(rs_service *s, rs_snapshot *snap, double t0)
+{
+    snap->load_seconds = rs_mono_s() - t0;
+    snap->loaded_ms = rs_now_ms();
+    pthread_mutex_lock(&s->lock);
+    rs_snapshot *old = s->cur;
+    s->cur = snap;
+    pthread_mutex_unlock(&s->lock);
+    rs_snapshot_release(old);
+    atomic_fetch_add(&s->metrics.reloads, 1);
+}
+
+/* With no model published: popularity computed from the store as version
+ * 0, recomputed when the number of events has changed since. A store
+ * without events leaves nothing to serve (not an error). */
+static rs_err serve_popularity(rs_service *s, bool *swapped, rs_diag *diag)
+{
+    rs_store_counts counts;
+    pthread_mutex_lock(&s->store_lock);
+    rs_err e = rs_store_get_counts(s->store, &counts);
+    if (e)
+        rs_diag_fail(diag, e, "counting the store's events: %s", rs_store_errmsg(s->store));
+    pthread_mutex_unlock(&s->store_lock);
+    if (e)
+        return e;
+    rs_snapshot *cur = rs_service_acquire(s);
+    const bool same = cur && cur->version == 0 && cur->store_events == counts.events;
+    rs_snapshot_release(cur);
+    if (same || counts.events == 0)
+        return RS_OK;
+    rs_snapshot *snap = rs_xcalloc(1, sizeof *snap);
+    const double t0 = rs_mono_s();
+    rs_train_opts o = {.models = RS_MODEL_POPULARITY, .agg = RS_AGG_SUM, .evaluate = false};
+    rs_model_params_default(&o.eval.params);
+    pthread_mutex_lock(&s->store_lock); /* the store handle serves one thread at a time */
+    e = rs_train(s->store, &o, &snap->b, NULL, diag);
+    pthread_mutex_unlock(&s->store_lock);
+    if (e) {
+        rs_free(snap);
+        return e == RS_EINVAL ? RS_OK : e; /* EINVAL: no usable events yet */
+    }
+    if ((e = prepare(s, snap, "the store's popularity", diag)))
+        return e;
+    snap->store_events = counts.events;
+    install(s, snap, t0);
+    rs_log_info("no model published: serving popularity from the store",
+                RS_U("events", counts.events), RS_F("seconds", snap->load_seconds));
+    *swapped = true;
+    return RS_OK;
+}
+
 rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
 {
     *swapped = false;
@@ -98,7 +178,7 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
     char path[4200];
     rs_err e = rs_model_dir_current(s->model_dir, &version, path, sizeof path, diag);
     if (e == RS_ENOTFOUND)
-        return RS_OK; /* nothing published yet */
+        return serve_popularity(s, swapped, diag);
     if (e)
         return e;
     rs_snapshot *cur = rs_service_acquire(s);
@@ -113,29 +193,10 @@ rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
         atomic_fetch_add(&s->metrics.reload_failures, 1);
         return e;
     }
-    const rs_als_model *als = &snap->b.als;
-    if (snap->b.models & RS_MODEL_ALS) {
-        const size_t n = rs_blocked_floats(als->n_items, als->factors);
-        snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
-        rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
-        snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
-    }
-    if ((e = load_hidden(s, snap, diag))) {
-        atomic_init(&snap->refs, 1);
-        rs_snapshot_release(snap);
-        atomic_fetch_add(&s->metrics.reload_failures, 1);
+    if ((e = prepare(s, snap, path, diag)))
         return e;
-    }
     snap->version = version;
-    snap->load_seconds = rs_mono_s() - t0;
-    snap->loaded_ms = rs_now_ms();
-    atomic_init(&snap->refs, 1); /* the service's own reference */
-    pthread_mutex_lock(&s->lock);
-    rs_snapshot *old = s->cur;
-    s->cur = snap;
-    pthread_mutex_unlock(&s->lock);
-    rs_snapshot_release(old); /* freed when its last request is done */
-    atomic_fetch_add(&s->metrics.reloads, 1);
+    install(s, snap, t0);
     rs_log_info("model loaded", RS_U("version", version), RS_S("path", path),
                 RS_F("seconds", snap->load_seconds));
     *swapped = true;

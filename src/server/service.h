@@ -29,12 +29,17 @@ typedef struct rs_snapshot {
     rs_bundle b;
     float *item_blocked;    /* ALS item factors in the blocked layout of
                              * models/score.h; NULL without ALS */
+    rs_item_index *item_index; /* over the ALS item factors (score.h), what
+                                * recommendations are scored with; NULL
+                                * without ALS */
     rs_foldin *foldin;      /* users updated since this version; NULL
                              * without ALS */
     uint8_t *hidden;        /* n_items flags: the bundle's, then the store's
                              * at load, then every write since (set and
                              * cleared with relaxed atomics by writers) */
-    uint64_t version;
+    uint64_t version;       /* 0: popularity computed from the store, no
+                             * model having been published */
+    uint64_t store_events;  /* version 0: the store's events it counts */
     int64_t loaded_ms;      /* wall clock */
     double load_seconds;
     atomic_int refs;
@@ -76,7 +81,9 @@ RS_MUST_USE rs_err rs_service_init(rs_service *s, const char *db_url, const char
 /* Loads the model store's current version when it differs from the one
  * being served, verifies it and swaps it in; *swapped says whether it did.
  * A version that fails to load is refused (the error says why) and the
- * served one stays. */
+ * served one stays. While no version is published, serves popularity
+ * computed from the store's events as version 0 (recomputed when their
+ * number changes); with no events either, nothing is served yet. */
 RS_MUST_USE rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag);
 
 /* A reference to the served snapshot, or NULL when there is none; give it

@@ -7,14 +7,18 @@ version) and gen/. Checks the users and items endpoints (create, read,
 list with paging, patch), that hiding an item takes it out of every
 answer at once, a catalogue of malformed requests on every endpoint that
 writes or reads the store (each a 4xx problem+json naming the problem,
-the store unchanged), and the API keys (--api-key, --api-key-read).
+the store unchanged), the API keys (--api-key, --api-key-read), and
+serving popularity computed from the store while no model is published.
 Prints one line per check; exits 1 on the first failure.
 """
 import csv
 import json
 import os
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
 import urllib.parse
 
 from httpcheck import Server, check
@@ -147,7 +151,7 @@ bad = [
     ("POST", "/v1/users", {"users": []}, 400, "a batch holds 1 to 10000 users"),
     ("POST", "/v1/users", {"users": [{"user_id": "u"}] * 10001}, 413, "not 10001"),
     ("POST", "/v1/users", {"users": {"user_id": "a"}}, 400, "a batch is"),
-    ("POST", "/v1/users", b"[1, 2]", 400, "is not an object"),
+    ("POST", "/v1/users", b"[1, 2]", 400, "not a bare array"),
     ("POST", "/v1/users", b"\"just a string\"", 400, "not valid JSON"),
     ("POST", "/v1/users", b"", 400, "not valid JSON"),
     ("POST", "/v1/users?dry_run=1", {"user_id": "a"}, 400, "unknown query parameter 'dry_run'"),
@@ -233,4 +237,35 @@ for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
     st, _, _, _ = R.request("GET", path)
     check(st == 200, f"{path} stays open")
 check(R.stop() == 0, "stops with status 0")
+
+# --- no model published: popularity from the store ---------------------------
+os.makedirs(f"{DIR}/no-models", exist_ok=True)
+P = Server(RECSYS, DB, f"file://{DIR}/no-models", f"{DIR}/api-nomodel.log")
+st, doc, _, _ = P.request("GET", "/readyz")
+check(st == 200 and doc["model_version"] == 0, "no model: ready on the store's popularity", doc)
+st, doc, _, _ = P.request("GET", f"/v1/recommend?user_id={user}&n=5")
+check(st == 200 and doc["strategy"] == "popularity" and doc["model_version"] == "0"
+      and len(doc["items"]) == 5, "no model: recommend answers with popularity", doc)
+st, doc, _, _ = P.request("GET", "/v1/popular?n=1")
+newcomer = next(i["item_id"] for i in items_csv if i["item_id"] != doc["items"][0]["item_id"])
+P.problem("/v1/events", 400, 'or {"events": [...]} for a batch, not a bare array', method="POST",
+          body=[{"user_id": "x", "item_id": newcomer}])
+burst = {"events": [{"user_id": f"fan-{j}", "item_id": newcomer} for j in range(5000)]}
+st, doc, _, _ = P.request("POST", "/v1/events", burst)
+check(st == 201 and doc["accepted"] == 5000, "no model: a burst of events accepted", doc)
+P.proc.send_signal(signal.SIGHUP)  # as the next poll would
+for _ in range(100):
+    st, doc, _, _ = P.request("GET", "/v1/popular?n=1")
+    if doc["items"][0]["item_id"] == newcomer:
+        break
+    time.sleep(0.05)
+check(doc["items"][0]["item_id"] == newcomer, "no model: popularity recomputed from new events", doc)
+check(P.stop() == 0, "stops with status 0")
+
+empty = f"sqlite://{DIR}/empty.db"
+subprocess.run([RECSYS, "import", "--db", empty, "--events", "/dev/null"], capture_output=True)
+E = Server(RECSYS, empty, f"file://{DIR}/no-models", f"{DIR}/api-empty.log")
+E.problem("/readyz", 503, "no model is published and the store has no events")
+E.problem("/v1/popular", 503, "import events or run recsys train")
+check(E.stop() == 0, "stops with status 0")
 print("all passed")

@@ -135,7 +135,7 @@ bad = [
     ({"user_id": "x" * 300, "item_id": "b"}, "user_id:"),
     ({"events": "all of them"}, "a batch is"),
     ({"events": []}, "a batch holds 1 to 10000 events"),
-    ([1, 2], "is not an object"),
+    ([1, 2], "not a bare array"),
 ]
 for body, detail in bad:
     problem("/v1/events", 400, detail, method="POST", body=json.dumps(body))
