@@ -123,10 +123,17 @@ static void fold_in(rs_service *s, const rs_event *events, size_t n)
 }
 
 typedef struct add_events {
-    const rs_event *events;
+    rs_event *events;
     size_t n;
+    int64_t now_ms;   /* the time of events that give none */
     rs_write_stats stats;
 } add_events;
+
+static bool parse_event_record(void *ctx, json_t *o, size_t i, char *why, size_t cap)
+{
+    add_events *a = ctx;
+    return parse_event(o, a->now_ms, &a->events[i], why, cap);
+}
 
 static rs_err do_add_events(rs_store *st, void *ctx)
 {
@@ -144,17 +151,9 @@ void rs__h_events(rs_service *s, const rs_http_request *req, const char *arg,
     if (!doc)
         return;
     rs_event *events = rs_xmalloc(n * sizeof *events);
-    const int64_t now = rs_now_ms();
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        char why[200];
-        ok = parse_event(list ? json_array_get(list, i) : doc, now, &events[i], why,
-                         sizeof why);
-        if (!ok)
-            rs__batch_problem(resp, list ? "events" : NULL, i, why);
-    }
-    add_events add = {events, n, {0}};
-    if (ok && rs__store_write(s, do_add_events, &add, resp)) {
+    add_events add = {events, n, rs_now_ms(), {0}};
+    if (rs__parse_records(doc, list, n, "events", parse_event_record, &add, resp) &&
+        rs__store_write(s, do_add_events, &add, resp)) {
         fold_in(s, events, n); /* the events' strings live in doc */
         atomic_fetch_add(&s->metrics.events, n);
         rs__reply_json(resp, 201,

@@ -99,6 +99,19 @@ json_t *rs__write_body(const rs_http_request *req, rs_http_response *resp, const
 /* The 400 for record i of a batch named list (NULL for a single record):
  * "list[i].why; nothing was written". */
 void rs__batch_problem(rs_http_response *resp, const char *list, size_t i, const char *why);
+/* Parses record i of a write body from o into the caller's ctx; on a bad
+ * field writes "field: reason" into why (cap bytes) and returns false. */
+typedef bool (*rs__record_fn)(void *ctx, json_t *o, size_t i, char *why, size_t cap);
+/* Parses the n records of a write body (see rs__write_body: the elements
+ * of list, or doc itself when list is NULL), in order; the first bad one
+ * is answered with rs__batch_problem and stops the parse (false). */
+bool rs__parse_records(json_t *doc, json_t *list, size_t n, const char *key,
+                       rs__record_fn parse, void *ctx, rs_http_response *resp);
+/* The answer of a committed create-or-replace write: for a batch 200
+ * {"created", "updated"}; for one record 201 when it was created, 200 when
+ * it replaced one, with the record as stored (one, taken over). */
+void rs__reply_written(rs_http_response *resp, bool batch, size_t created, size_t updated,
+                       json_t *one);
 
 /* Store access under the store lock. rs__store_write runs fn in one
  * transaction (rolled back when fn fails); both answer a failure (404 for

@@ -162,6 +162,20 @@ static bool write_items(rs_service *s, put_items *p, rs_http_response *resp)
     return true;
 }
 
+/* A whole item of a POST body: item_id is required. */
+static bool parse_item_record(void *ctx, json_t *o, size_t i, char *why, size_t cap)
+{
+    put_items *p = ctx;
+    unsigned given;
+    if (!parse_item(o, &p->arena, &p->items[i], &given, why, cap))
+        return false;
+    if (!(given & F_ID)) {
+        snprintf(why, cap, "item_id: is required");
+        return false;
+    }
+    return true;
+}
+
 void rs__h_items_post(rs_service *s, const rs_http_request *req, const char *arg,
                       rs_http_response *resp)
 {
@@ -173,27 +187,10 @@ void rs__h_items_post(rs_service *s, const rs_http_request *req, const char *arg
         return;
     put_items p = {.items = rs_xcalloc(n, sizeof *p.items), .n = n};
     rs_arena_init(&p.arena, 16384);
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        char why[200];
-        unsigned given;
-        ok = parse_item(list ? json_array_get(list, i) : doc, &p.arena, &p.items[i], &given,
-                        why, sizeof why);
-        if (ok && !(given & F_ID)) {
-            snprintf(why, sizeof why, "item_id: is required");
-            ok = false;
-        }
-        if (!ok)
-            rs__batch_problem(resp, list ? "items" : NULL, i, why);
-    }
-    if (ok && write_items(s, &p, resp)) {
-        if (list)
-            rs__reply_json(resp, 200,
-                           json_pack("{s:I,s:I}", "created", (json_int_t)p.stats.items_created,
-                                     "updated", (json_int_t)p.stats.items_updated));
-        else
-            rs__reply_json(resp, p.stats.items_created ? 201 : 200, item_json(&p.back));
-    }
+    if (rs__parse_records(doc, list, n, "items", parse_item_record, &p, resp) &&
+        write_items(s, &p, resp))
+        rs__reply_written(resp, list != NULL, p.stats.items_created, p.stats.items_updated,
+                          list ? NULL : item_json(&p.back));
     rs_arena_destroy(&p.arena);
     rs_free(p.items);
     json_decref(doc);

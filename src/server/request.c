@@ -214,6 +214,29 @@ void rs__batch_problem(rs_http_response *resp, const char *list, size_t i, const
         rs_http_problem(resp, 400, "%s; nothing was written", why);
 }
 
+bool rs__parse_records(json_t *doc, json_t *list, size_t n, const char *key,
+                       rs__record_fn parse, void *ctx, rs_http_response *resp)
+{
+    for (size_t i = 0; i < n; i++) {
+        char why[200];
+        if (!parse(ctx, list ? json_array_get(list, i) : doc, i, why, sizeof why)) {
+            rs__batch_problem(resp, list ? key : NULL, i, why);
+            return false;
+        }
+    }
+    return true;
+}
+
+void rs__reply_written(rs_http_response *resp, bool batch, size_t created, size_t updated,
+                       json_t *one)
+{
+    if (batch)
+        rs__reply_json(resp, 200, json_pack("{s:I,s:I}", "created", (json_int_t)created,
+                                            "updated", (json_int_t)updated));
+    else
+        rs__reply_json(resp, created ? 201 : 200, one);
+}
+
 /* Answers a failed store call: 404 for a missing record, 400 for a record
  * the store refused, 503 for a store that does not answer. */
 static void store_problem(rs_http_response *resp, rs_err e, const char *msg, bool write)

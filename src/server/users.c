@@ -57,7 +57,7 @@ static bool parse_user(json_t *o, rs_user *u, rs_arena *a, char *why, size_t cap
 }
 
 typedef struct put_users {
-    const rs_user *users;
+    rs_user *users;
     size_t n;
     rs_write_stats stats;
     rs_arena arena;   /* the attributes, and the read-back of a single user */
@@ -73,6 +73,12 @@ static rs_err do_put_users(rs_store *st, void *ctx)
     return e;
 }
 
+static bool parse_user_record(void *ctx, json_t *o, size_t i, char *why, size_t cap)
+{
+    put_users *p = ctx;
+    return parse_user(o, &p->users[i], &p->arena, why, cap);
+}
+
 void rs__h_users_post(rs_service *s, const rs_http_request *req, const char *arg,
                       rs_http_response *resp)
 {
@@ -82,27 +88,14 @@ void rs__h_users_post(rs_service *s, const rs_http_request *req, const char *arg
     json_t *doc = rs__write_body(req, resp, "users", MAX_BATCH, &list, &n);
     if (!doc)
         return;
-    rs_user *users = rs_xcalloc(n, sizeof *users);
-    put_users p = {.users = users, .n = n};
+    put_users p = {.users = rs_xcalloc(n, sizeof *p.users), .n = n};
     rs_arena_init(&p.arena, 16384);
-    bool ok = true;
-    for (size_t i = 0; i < n && ok; i++) {
-        char why[200];
-        ok = parse_user(list ? json_array_get(list, i) : doc, &users[i], &p.arena, why,
-                        sizeof why);
-        if (!ok)
-            rs__batch_problem(resp, list ? "users" : NULL, i, why);
-    }
-    if (ok && rs__store_write(s, do_put_users, &p, resp)) {
-        if (list)
-            rs__reply_json(resp, 200,
-                           json_pack("{s:I,s:I}", "created", (json_int_t)p.stats.users_created,
-                                     "updated", (json_int_t)(n - p.stats.users_created)));
-        else
-            rs__reply_json(resp, p.stats.users_created ? 201 : 200, user_json(&p.back));
-    }
+    if (rs__parse_records(doc, list, n, "users", parse_user_record, &p, resp) &&
+        rs__store_write(s, do_put_users, &p, resp))
+        rs__reply_written(resp, list != NULL, p.stats.users_created, n - p.stats.users_created,
+                          list ? NULL : user_json(&p.back));
     rs_arena_destroy(&p.arena);
-    rs_free(users);
+    rs_free(p.users);
     json_decref(doc);
 }
 
