@@ -7,7 +7,12 @@
  * announced larger than the limit, may answer 413 at once), the middle calls
  * carry body pieces (counted against the limit, for chunked bodies too),
  * and the last one answers. Answering on the first call would make
- * libmicrohttpd close keep-alive connections. */
+ * libmicrohttpd close keep-alive connections.
+ *
+ * libmicrohttpd hands the decoded path and query values over as C strings,
+ * so a %00 in them would cut them short and a request would be answered
+ * for another record or route. The URL is decoded here instead (unescape),
+ * noting any NUL byte on the connection, and such a request gets a 400. */
 #include "server/http.h"
 
 #include <arpa/inet.h>
@@ -29,6 +34,12 @@ struct rs_http {
     rs_http_opts o;
     uint16_t port;
 };
+
+/* One connection (libmicrohttpd's socket context): whether the request
+ * being read decoded a NUL byte in its path or query. */
+typedef struct conn_state {
+    bool nul;
+} conn_state;
 
 /* One request in progress (libmicrohttpd's per-request pointer). */
 typedef struct pending {
@@ -110,6 +121,62 @@ static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind, const char 
     }
     c->p[c->n++] = (rs_http_param){key, value};
     return MHD_YES;
+}
+
+static conn_state *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    (void)c;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = rs_xcalloc(1, sizeof(conn_state));
+    } else {
+        rs_free(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in s in place (a '%' not followed by two hex digits stays
+ * as it is, as libmicrohttpd's own decoder leaves it) and returns the new
+ * length; a decoded NUL byte is noted on the connection. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    char *w = s;
+    bool nul = false;
+    for (const char *r = s; *r; w++) {
+        const int hi = r[0] == '%' ? hex_digit(r[1]) : -1, lo = hi >= 0 ? hex_digit(r[2]) : -1;
+        if (lo >= 0) {
+            *w = (char)(hi * 16 + lo);
+            nul = nul || *w == '\0';
+            r += 3;
+        } else {
+            *w = *r++;
+        }
+    }
+    *w = '\0';
+    conn_state *cs = nul ? conn_of(c) : NULL;
+    if (cs)
+        cs->nul = true;
+    return (size_t)(w - s);
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *c, rs_http_response *resp)
@@ -198,7 +265,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rs_http_param params[RS_HTTP_MAX_PARAMS];
         params_ctx pc = {params, 0, false};
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param, &pc);
-        if (pc.overflow) {
+        const conn_state *cs = conn_of(c);
+        if (cs && cs->nul) {
+            rs_http_problem(&resp, 400, "the request's path or query holds a NUL byte (%%00)");
+        } else if (pc.overflow) {
             rs_http_problem(&resp, 400, "more than %d query parameters", RS_HTTP_MAX_PARAMS);
         } else {
             rs_http_request req = {
@@ -223,6 +293,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
 {
     (void)why;
     const rs_http *h = cls;
+    conn_state *cs = conn_of(c);
+    if (cs)
+        cs->nul = false; /* the next request on the connection starts clean */
     pending *p = *state;
     if (!p)
         return;
@@ -252,7 +325,9 @@ rs_err rs_http_start(const rs_http_opts *o, rs_http **out, rs_diag *diag)
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
                             MHD_OPTION_CONNECTION_LIMIT, 10000u,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!h->d) {
         int err = errno;
         rs_free(h);

@@ -62,8 +62,14 @@ static bool exclusions(const rs_bundle *b, const uint32_t *row, size_t n_seen, c
                        rs_http_response *resp, uint32_t **out, size_t *n_out)
 {
     size_t n_list = 0;
-    for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
+    for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        const size_t len = strcspn(p, ",");
+        char what[48];
+        snprintf(what, sizeof what, "exclude, entry %zu", n_list + 1);
+        if (len && !rs__check_id(resp, what, p, len)) /* empty entries are skipped */
+            return false;
         n_list++;
+    }
     if (n_list > MAX_EXCLUDE) {
         rs_http_problem(resp, 400, "exclude lists %zu items; at most %d", n_list, MAX_EXCLUDE);
         return false;

@@ -219,7 +219,12 @@ bool rs__parse_records(json_t *doc, json_t *list, size_t n, const char *key,
 {
     for (size_t i = 0; i < n; i++) {
         char why[200];
-        if (!parse(ctx, list ? json_array_get(list, i) : doc, i, why, sizeof why)) {
+        json_t *o = list ? json_array_get(list, i) : doc;
+        if (!json_is_object(o)) {
+            rs_http_problem(resp, 400, "%s[%zu] is not an object; nothing was written", key, i);
+            return false;
+        }
+        if (!parse(ctx, o, i, why, sizeof why)) {
             rs__batch_problem(resp, list ? key : NULL, i, why);
             return false;
         }
