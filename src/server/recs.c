@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/text.h"
 #include "core/timeutil.h"
 #include "core/topk.h"
 #include "models/score.h"
@@ -64,10 +65,11 @@ static bool exclusions(const rs_bundle *b, const uint32_t *row, size_t n_seen, c
     size_t n_list = 0;
     for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
         const size_t len = strcspn(p, ",");
-        char what[48];
-        snprintf(what, sizeof what, "exclude, entry %zu", n_list + 1);
-        if (len && !rs__check_id(resp, what, p, len)) /* empty entries are skipped */
+        const char *why = NULL;
+        if (len && rs_id_check(p, len, &why) != RS_OK) { /* empty entries are skipped */
+            rs_http_problem(resp, 400, "exclude, entry %zu: %s", n_list + 1, why);
             return false;
+        }
         n_list++;
     }
     if (n_list > MAX_EXCLUDE) {

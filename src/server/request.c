@@ -101,11 +101,8 @@ bool rs__query_id(const rs_http_request *req, rs_http_response *resp, const char
         rs_http_problem(resp, 400, "%s is required", name);
         return false;
     }
-    const char *why = NULL;
-    if (rs_id_check(v, strlen(v), &why) != RS_OK) {
-        rs_http_problem(resp, 400, "%s: %s", name, why);
+    if (!rs__check_id(resp, name, v, strlen(v)))
         return false;
-    }
     *out = v;
     return true;
 }
