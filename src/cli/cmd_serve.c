@@ -5,6 +5,7 @@
  * it in without dropping a request. */
 #include <cblas.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,40 @@ cli_serve_conf cli_serve_defaults(const char *db, const char *models, const char
     };
 }
 
+/* The thread that waits for the signals (set once, at startup). */
+static pthread_t signal_waiter;
+
+/* Runs when a stop or reload signal reaches a thread that does not block
+ * it: one a library started before the signals were blocked (OpenBLAS
+ * starts its pool when loaded). The signal is handed to the waiting
+ * thread, which blocks it, so it stays pending there until sigtimedwait
+ * takes it; without this, a SIGTERM arriving while that thread is busy
+ * (reloading a model) would kill the process instead of stopping it. */
+static void forward_signal(int sig)
+{
+    const int saved = errno;
+    pthread_kill(signal_waiter, sig);
+    errno = saved;
+}
+
+/* Makes SIGTERM, SIGINT and SIGHUP reach only sigtimedwait in this thread:
+ * blocked here and in every thread started from here on, forwarded from
+ * any other. Fills set with them. */
+static void route_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    signal_waiter = pthread_self();
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Waits for signals; reloads the model on SIGHUP and every poll_ms. */
 static void wait_for_stop(rs_service *svc, const sigset_t *set, int64_t poll_ms)
 {
@@ -108,6 +143,9 @@ int cli_serve(const cli_serve_conf *c)
     uint16_t port;
     if (!parse_listen(c->listen, host, sizeof host, &port))
         return 2;
+    /* Before anything starts threads (the first popularity fit may). */
+    sigset_t set;
+    route_signals(&set);
     rs_service svc;
     rs_diag d = {{0}};
     rs_err e = rs_service_init(&svc, c->db, c->models, c->foldin_users, &d);
@@ -118,14 +156,6 @@ int cli_serve(const cli_serve_conf *c)
         return rs_err_exit_code(e);
     }
     openblas_set_num_threads(1); /* requests run in parallel, not their BLAS calls */
-    /* Block the signals before the server's threads start, so that they
-     * inherit the mask and only sigtimedwait below sees them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     rs_http_opts ho = {
         .host = host,
