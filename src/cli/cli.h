@@ -94,8 +94,8 @@ const char *cli_thousands(uint64_t v, char *buf, size_t cap);
  * includes CLI_PARAM_OPTS(conf_type, member). */
 typedef struct cli_params {
     int64_t factors, iterations, cg_steps, neighbours, similar, mf_factors, mf_iterations;
-    int64_t mf_burn_in, half_life, threads;
-    double reg, reg_count, alpha, mf_reg, mf_lr, bm25_k1, bm25_b;
+    int64_t mf_burn_in, half_life, threads, hybrid_min_count, min_df, max_terms;
+    double reg, reg_count, alpha, mf_reg, mf_lr, bm25_k1, bm25_b, hybrid_reg, hybrid_blend;
     int confidence, solver, knn_weight, mf_solver;
     bool reg_by_count;
 } cli_params;

@@ -127,7 +127,8 @@ static int train(const demo_conf *c, const char *url)
 {
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/models", c->dir);
-    rs_train_opts o = {.models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR,
+    rs_train_opts o = {.models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR |
+                                 RS_MODEL_HYBRID,
                        .agg = RS_AGG_SUM, .evaluate = true, .on_result = print_metrics};
     o.eval.split = (rs_split_opts){.kind = RS_SPLIT_RANDOM, .test_fraction = 0.2,
                                    .seed = (uint64_t)c->seed};

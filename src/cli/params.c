@@ -49,6 +49,17 @@ const cli_opt cli_param_opts[] = {
      "mf: sweeps discarded before averaging (gibbs)", NULL, 0, 10000},
     {"mf-reg", CLI_F64, P(mf_reg), RS_XSTR(RS_MF_DEFAULT_REG), false, "L", "mf: L2 regularisation (SGD)", NULL, 0, 1e6},
     {"mf-lr", CLI_F64, P(mf_lr), RS_XSTR(RS_MF_DEFAULT_LR), false, "R", "mf: learning rate (SGD)", NULL, 0, 10},
+    {"hybrid-reg", CLI_F64, P(hybrid_reg), RS_XSTR(RS_HYBRID_DEFAULT_REG), false, "L",
+     "hybrid: ridge penalty of the content-to-factors map", NULL, 1e-6, 1e6},
+    {"hybrid-blend", CLI_F64, P(hybrid_blend), RS_XSTR(RS_HYBRID_DEFAULT_BLEND), false, "N",
+     "hybrid: interactions at which an item's collaborative and content vectors weigh alike",
+     NULL, 0, 1e6},
+    {"hybrid-min-count", CLI_INT, P(hybrid_min_count), RS_XSTR(RS_HYBRID_DEFAULT_MIN_COUNT),
+     false, "N", "hybrid: interactions an item needs to train the map", NULL, 1, 1e9},
+    {"min-df", CLI_INT, P(min_df), RS_XSTR(RS_CONTENT_DEFAULT_MIN_DF), false, "N",
+     "hybrid: items a content term must appear on", NULL, 1, 1e9},
+    {"max-terms", CLI_INT, P(max_terms), RS_XSTR(RS_CONTENT_DEFAULT_MAX_TERMS), false, "N",
+     "hybrid: content terms kept (the most frequent)", NULL, 1, 16384},
     {"half-life", CLI_DURATION, P(half_life), "7d", false, "DURATION",
      "popularity: half-life of the trending score", NULL, 0, 0},
     {"threads", CLI_INT, P(threads), "0", false, "N", "threads (0: all cores)", NULL, 0, 1024},
@@ -78,6 +89,11 @@ void cli_params_apply(const cli_params *c, rs_model_params *p)
     p->mf.burn_in = (uint32_t)c->mf_burn_in;
     p->mf.reg = (float)c->mf_reg;
     p->mf.lr = (float)c->mf_lr;
+    p->hybrid.reg = (float)c->hybrid_reg;
+    p->hybrid.blend = (float)c->hybrid_blend;
+    p->hybrid.min_count = (uint32_t)c->hybrid_min_count;
+    p->content.min_df = (uint32_t)c->min_df;
+    p->content.max_terms = (uint32_t)c->max_terms;
     p->half_life_ms = (double)c->half_life;
     p->threads = (int)c->threads;
 }
@@ -111,11 +127,12 @@ unsigned cli_parse_flags(const char *cmd, const char *flag, const char *list,
 static unsigned parse_model(const char *name)
 {
     if (!strcmp(name, "all"))
-        return RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR | RS_MODEL_KNN | RS_MODEL_MF;
+        return RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR | RS_MODEL_KNN |
+               RS_MODEL_MF | RS_MODEL_HYBRID;
     return rs_model_parse(name);
 }
 
 unsigned cli_parse_models(const char *cmd, const char *list)
 {
-    return cli_parse_flags(cmd, "model", list, parse_model, "popularity, als, similar, knn, mf");
+    return cli_parse_flags(cmd, "model", list, parse_model, "popularity, als, similar, knn, mf, hybrid");
 }

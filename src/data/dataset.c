@@ -86,6 +86,7 @@ typedef struct loader {
     uint32_t row_user;
     size_t ts_n, ts_cap;   /* entries filled / allocated in d->ts_ms */
     size_t attr_cap;       /* entries allocated in item_category / item_hidden */
+    rs_content_builder *content;  /* with opts.content */
     rs_err err;
 } loader;
 
@@ -183,7 +184,8 @@ static int on_item(void *ctx, int64_t key, const rs_item *it)
     loader *l = ctx;
     uint32_t idx;
     if ((l->err = rs_idmap_intern(l->d->items, it->id, strlen(it->id), &idx, NULL)) ||
-        (l->err = key_push(&l->items, key)) || (l->err = item_attrs_push(l, idx, it)))
+        (l->err = key_push(&l->items, key)) || (l->err = item_attrs_push(l, idx, it)) ||
+        (l->content && (l->err = rs_content_builder_add(l->content, it))))
         return 1;
     return 0;
 }
@@ -220,7 +222,8 @@ rs_err rs_dataset_load(rs_store *s, const rs_dataset_opts *opts, rs_dataset *out
     out->users = rs_idmap_new();
     out->items = rs_idmap_new();
     out->categories = rs_idmap_new();
-    loader l = {.d = out, .users = {.max_key = -1}, .items = {.max_key = -1}};
+    loader l = {.d = out, .users = {.max_key = -1}, .items = {.max_key = -1},
+                .content = opts->content ? rs_content_builder_new() : NULL};
     rs_store_counts counts;
     bool building = false;
     rs_err e = rs_store_begin_read(s);
@@ -235,6 +238,12 @@ rs_err rs_dataset_load(rs_store *s, const rs_dataset_opts *opts, rs_dataset *out
     }
     if ((e = rs_store_scan_items(s, on_item, &l))) {
         e = fail(s, &l, e, diag, "reading items");
+        goto out;
+    }
+    if (l.content &&
+        (e = rs_content_builder_finish(l.content, &opts->content_opts, &out->content,
+                                       &out->features))) {
+        e = fail(s, &l, e, diag, "building the item features");
         goto out;
     }
     key_finish(&l.users);
@@ -280,6 +289,7 @@ out:
     key_destroy(&l.users);
     key_destroy(&l.items);
     rs_free(l.row);
+    rs_content_builder_free(l.content);
     if (e)
         rs_dataset_destroy(out);
     return e;
@@ -294,6 +304,8 @@ void rs_dataset_destroy(rs_dataset *d)
     rs_free(d->ts_ms);
     rs_free(d->item_category);
     rs_free(d->item_hidden);
+    rs_content_destroy(&d->content);
+    rs_csr_destroy(&d->features);
     memset(d, 0, sizeof *d);
 }
 

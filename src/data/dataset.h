@@ -9,6 +9,7 @@
 
 #include "core/csr.h"
 #include "core/idmap.h"
+#include "data/content.h"
 #include "store/store.h"
 
 typedef struct rs_dataset {
@@ -21,12 +22,16 @@ typedef struct rs_dataset {
     uint32_t *item_category;  /* n_items category indices; RS_INDEX_NONE
                                * for an item without a category */
     uint8_t *item_hidden;     /* n_items flags: 1 = never recommend */
+    rs_content content;       /* with opts.content: the items' vocabulary */
+    rs_csr features;          /* with opts.content: n_items x terms */
     uint64_t events;   /* events read */
     int64_t newest_event_ms;
 } rs_dataset;
 
 typedef struct rs_dataset_opts {
-    rs_agg agg;  /* how repeated (user, item) events combine */
+    rs_agg agg;       /* how repeated (user, item) events combine */
+    bool content;     /* also build the items' content features */
+    rs_content_opts content_opts;
 } rs_dataset_opts;
 
 /* Loads everything the store holds. Errors: the store's (diag says what),

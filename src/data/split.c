@@ -24,6 +24,21 @@ const char *rs_split_name(rs_split_kind k)
     return (unsigned)k < RS_ARRAY_LEN(names) ? names[k] : "?";
 }
 
+static const char *const protocols[] = {"normal", "cold-items", "cold-users"};
+
+int rs_protocol_parse(const char *s)
+{
+    for (int i = 0; i < (int)RS_ARRAY_LEN(protocols); i++)
+        if (!strcmp(s, protocols[i]))
+            return i;
+    return -1;
+}
+
+const char *rs_protocol_name(rs_protocol p)
+{
+    return (unsigned)p < RS_ARRAY_LEN(protocols) ? protocols[p] : "?";
+}
+
 /* How many of a user's n entries go to test. */
 static size_t n_test(size_t n, double fraction)
 {
@@ -112,6 +127,52 @@ static rs_err mark_time_cut(const rs_csr *m, const int64_t *ts, const rs_split_o
     return RS_OK;
 }
 
+/* Cold items: a random share of the columns, all of whose entries are
+ * test. */
+static rs_err mark_cold_items(const rs_csr *m, const rs_split_opts *o, uint8_t *is_test)
+{
+    uint32_t *perm = rs_try_malloc((m->n_cols ? m->n_cols : 1) * sizeof *perm);
+    uint8_t *cold = rs_try_calloc(m->n_cols ? m->n_cols : 1, 1);
+    if (!perm || !cold) {
+        rs_free(perm);
+        rs_free(cold);
+        return RS_ENOMEM;
+    }
+    for (uint32_t i = 0; i < m->n_cols; i++)
+        perm[i] = i;
+    rs_rng r;
+    rs_rng_init(&r, o->seed);
+    rs_rng_shuffle_u32(&r, perm, m->n_cols);
+    const size_t n_cold = (size_t)floor(o->test_fraction * (double)m->n_cols + 0.5);
+    for (size_t i = 0; i < n_cold; i++)
+        cold[perm[i]] = 1;
+    for (size_t j = 0; j < m->nnz; j++)
+        is_test[j] = cold[m->indices[j]];
+    rs_free(perm);
+    rs_free(cold);
+    return RS_OK;
+}
+
+/* Cold users: a random share of the users with more than o->keep entries
+ * keeps only its first o->keep (by time, or a random choice without
+ * times) in training. */
+static void mark_cold_users(const rs_csr *m, const int64_t *ts, const rs_split_opts *o,
+                            uint8_t *is_test, timed *tmp)
+{
+    for (uint32_t u = 0; u < m->n_rows; u++) {
+        const size_t a = m->indptr[u], n = m->indptr[u + 1] - a;
+        rs_rng r;
+        rs_rng_init_stream(&r, o->seed, u);
+        if (n <= o->keep || rs_rng_uniform(&r) >= o->test_fraction)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = (timed){ts ? ts[a + i] : (int64_t)rs_rng_u64(&r) >> 1, (uint32_t)i};
+        qsort(tmp, n, sizeof *tmp, by_time);
+        for (size_t i = o->keep; i < n; i++)
+            is_test[a + tmp[i].pos] = 1;
+    }
+}
+
 /* Copies the entries with is_test == want into out. */
 static rs_err extract(const rs_csr *m, const uint8_t *is_test, uint8_t want, rs_csr *out)
 {
@@ -151,7 +212,9 @@ rs_err rs_split(const rs_csr *m, const int64_t *ts, const rs_split_opts *o, rs_c
                             o->test_fraction);
     if (o->kind != RS_SPLIT_RANDOM && o->kind != RS_SPLIT_TEMPORAL && o->kind != RS_SPLIT_TIME_CUT)
         return rs_diag_fail(diag, RS_EINVAL, "unknown split kind %d", (int)o->kind);
-    if (o->kind != RS_SPLIT_RANDOM && !ts)
+    if (o->protocol == RS_PROTOCOL_COLD_USERS && o->keep < 1)
+        return rs_diag_fail(diag, RS_EINVAL, "cold-users must keep at least 1 interaction");
+    if (o->protocol == RS_PROTOCOL_NORMAL && o->kind != RS_SPLIT_RANDOM && !ts)
         return rs_diag_fail(diag, RS_EINVAL, "the %s split needs event times",
                             rs_split_name(o->kind));
     size_t longest = 0;
@@ -161,7 +224,11 @@ rs_err rs_split(const rs_csr *m, const int64_t *ts, const rs_split_opts *o, rs_c
     uint8_t *is_test = rs_try_calloc(m->nnz ? m->nnz : 1, 1);
     void *tmp = rs_try_malloc((longest ? longest : 1) * sizeof(timed));
     rs_err e = is_test && tmp ? RS_OK : RS_ENOMEM;
-    if (!e) {
+    if (!e && o->protocol == RS_PROTOCOL_COLD_ITEMS) {
+        e = mark_cold_items(m, o, is_test);
+    } else if (!e && o->protocol == RS_PROTOCOL_COLD_USERS) {
+        mark_cold_users(m, ts, o, is_test, tmp);
+    } else if (!e) {
         switch (o->kind) {
         case RS_SPLIT_RANDOM: mark_random(m, o, is_test, tmp); break;
         case RS_SPLIT_TEMPORAL: mark_temporal(m, ts, o->test_fraction, is_test, tmp); break;

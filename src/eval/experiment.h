@@ -20,6 +20,8 @@ typedef struct rs_experiment_opts {
     rs_split_opts split;
     size_t k;                 /* 10 when 0 */
     rs_model_params params;
+    float diversity;          /* > 0: ALS and hybrid lists are re-ranked by
+                               * maximal marginal relevance (models/rerank.h) */
 } rs_experiment_opts;
 
 /* One model's results. rmse/mae are NaN for models that do not predict
@@ -28,6 +30,9 @@ typedef struct rs_experiment_opts {
 typedef struct rs_model_result {
     const char *model;        /* "popularity", "als", ... */
     const char *split;        /* "random", ... */
+    const char *protocol;     /* "normal", "cold-items", "cold-users" */
+    uint32_t keep;            /* cold-users: interactions kept per test user */
+    float diversity;          /* the re-ranking's lambda (0: none) */
     size_t k;
     rs_eval_result topk;
     double rmse, mae;
@@ -40,8 +45,9 @@ typedef struct rs_model_result {
 typedef void (*rs_result_fn)(void *ctx, const rs_model_result *r);
 
 /* Splits d->ui, fits each model on the training part, evaluates it on the
- * test part and calls on_result once per model, in flag order. Errors: the
- * split's or a model's (diag says which model). */
+ * test part and calls on_result once per model, in flag order. The hybrid
+ * needs d->features (rs_dataset_opts.content). Errors: the split's or a
+ * model's (diag says which model). */
 RS_MUST_USE rs_err rs_experiment_run(const rs_dataset *d, const rs_experiment_opts *o,
                                      rs_result_fn on_result, void *ctx, rs_diag *diag);
 

@@ -33,7 +33,7 @@ static json_t *params_json(const rs_model_params *p)
 {
     return json_pack(
         "{s:{s:i,s:i,s:f,s:b,s:f,s:f,s:s,s:s,s:i},s:{s:s,s:i,s:i,s:i,s:f,s:f},s:{s:i,s:s,s:f,s:f},"
-        "s:{s:i},s:{s:f}}",
+        "s:{s:i},s:{s:f,s:f,s:i,s:i,s:i},s:{s:f}}",
         "als", "factors", (json_int_t)p->als.factors, "iterations",
         (json_int_t)p->als.iterations, "reg", (double)p->als.reg, "reg_by_count",
         p->als.reg_by_count, "reg_count", (double)p->als.reg_count, "alpha", (double)p->als.alpha, "confidence",
@@ -43,7 +43,10 @@ static json_t *params_json(const rs_model_params *p)
         (json_int_t)p->mf.burn_in, "reg", (double)p->mf.reg, "lr", (double)p->mf.lr, "knn",
         "neighbours", (json_int_t)p->knn.neighbours, "weight", rs_knn_weight_name(p->knn.weight),
         "bm25_k1", (double)p->knn.bm25_k1, "bm25_b", (double)p->knn.bm25_b, "similar",
-        "neighbours", (json_int_t)p->similar.neighbours, "popularity", "half_life_ms",
+        "neighbours", (json_int_t)p->similar.neighbours, "hybrid", "reg", (double)p->hybrid.reg,
+        "blend", (double)p->hybrid.blend, "min_count", (json_int_t)p->hybrid.min_count, "min_df",
+        (json_int_t)p->content.min_df, "max_terms", (json_int_t)p->content.max_terms,
+        "popularity", "half_life_ms",
         p->half_life_ms);
 }
 
@@ -52,7 +55,7 @@ static char *meta_json(const rs_train_opts *o, const rs_dataset *d, json_t *metr
                        const rs_train_report *r)
 {
     json_t *models = json_array();
-    for (unsigned f = 1; f <= RS_MODEL_MF; f <<= 1)
+    for (unsigned f = 1; f <= RS_MODEL_LAST; f <<= 1)
         if (o->models & f)
             json_array_append_new(models, json_string(rs_model_name(f)));
     json_t *m = json_pack(
@@ -78,7 +81,9 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
     memset(out, 0, sizeof *out);
     rs_train_report r = {0};
     rs_dataset d;
-    rs_dataset_opts dopts = {.agg = o->agg};
+    rs_dataset_opts dopts = {.agg = o->agg,
+                             .content = (o->models & RS_MODEL_HYBRID) != 0,
+                             .content_opts = o->eval.params.content};
     double t0 = rs_mono_s();
     rs_err e = rs_dataset_load(s, &dopts, &d, diag);
     if (e)
@@ -110,7 +115,8 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
 
     t0 = rs_mono_s();
     rs_fit_input in = {.ui = &d.ui, .ts_ms = d.ts_ms, .item_category = d.item_category,
-                       .n_categories = (uint32_t)rs_idmap_size(d.categories)};
+                       .n_categories = (uint32_t)rs_idmap_size(d.categories),
+                       .features = dopts.content ? &d.features : NULL};
     if ((e = rs_fit_models(&in, o->models, &o->eval.params, out, NULL, diag)))
         goto out;
     r.fit_seconds = rs_mono_s() - t0;
@@ -124,6 +130,10 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
     d.users = d.items = d.categories = NULL;
     d.item_category = NULL;
     d.item_hidden = NULL;
+    if (out->models & RS_MODEL_HYBRID) {
+        out->content = d.content;
+        memset(&d.content, 0, sizeof d.content);
+    }
     out->meta = meta_json(o, &d, c.metrics, &r);
 out:
     json_decref(c.metrics);

@@ -19,6 +19,7 @@ static const struct {
 } model_names[] = {
     {RS_MODEL_POPULARITY, "popularity"}, {RS_MODEL_ALS, "als"}, {RS_MODEL_SIMILAR, "similar"},
     {RS_MODEL_KNN, "knn"},               {RS_MODEL_MF, "mf"},
+    {RS_MODEL_HYBRID, "hybrid"},
 };
 
 unsigned rs_model_parse(const char *name)
@@ -138,6 +139,16 @@ rs_err rs_bundle_save(const rs_bundle *b, const char *path, rs_diag *diag)
         add(&s, "mf.ibias", m->item_bias, ni * sizeof(float));
         add(&s, "mf.user", m->user_factors, nu * m->factors * sizeof(float));
         add(&s, "mf.item", m->item_factors, ni * m->factors * sizeof(float));
+    }
+    if (b->models & RS_MODEL_HYBRID) {
+        const rs_hybrid_model *h = &b->hybrid;
+        const uint64_t terms = h->n_terms;
+        add(&s, "hyb.dims", &terms, sizeof terms);
+        add_ids(&s, "term", b->content.terms);
+        add(&s, "term.weight", b->content.weight, terms * sizeof(float));
+        add(&s, "term.mean", b->content.mean, terms * sizeof(float));
+        add(&s, "hyb.map", h->map, (terms + 1) * h->factors * sizeof(float));
+        add(&s, "hyb.item", h->item_factors, ni * h->factors * sizeof(float));
     }
     if (s.e) {
         rs_artifact_abort(s.w);
@@ -313,6 +324,25 @@ static float *load_factors(loader *l, const char *name, size_t n, size_t k)
     return f;
 }
 
+/* The hybrid shares the ALS factor count. */
+static void load_hybrid(loader *l, rs_bundle *b, uint32_t ni)
+{
+    const uint64_t *terms = section(l, "hyb.dims", sizeof *terms, 1, NULL);
+    if (!terms || !(b->models & RS_MODEL_ALS) || *terms > 65536) {
+        corrupt(l, "hybrid dimensions");
+        return;
+    }
+    rs_hybrid_model *h = &b->hybrid;
+    h->n_items = ni;
+    h->factors = b->als.factors;
+    h->n_terms = (uint32_t)*terms;
+    b->content.terms = load_ids(l, "term", h->n_terms);
+    b->content.weight = load_factors(l, "term.weight", h->n_terms, 1);
+    b->content.mean = load_factors(l, "term.mean", h->n_terms, 1);
+    h->map = load_factors(l, "hyb.map", (size_t)h->n_terms + 1, h->factors);
+    h->item_factors = load_factors(l, "hyb.item", ni, h->factors);
+}
+
 static void load_models(loader *l, rs_bundle *b, const uint64_t *dims)
 {
     const uint32_t nu = (uint32_t)dims[D_USERS], ni = (uint32_t)dims[D_ITEMS];
@@ -354,6 +384,8 @@ static void load_models(loader *l, rs_bundle *b, const uint64_t *dims)
             corrupt(l, "mf scalars");
         }
     }
+    if (b->models & RS_MODEL_HYBRID)
+        load_hybrid(l, b, ni);
 }
 
 rs_err rs_bundle_load(const char *path, rs_bundle *out, rs_diag *diag)
@@ -368,7 +400,7 @@ rs_err rs_bundle_load(const char *path, rs_bundle *out, rs_diag *diag)
     const char *meta = section(&l, "meta", 1, SIZE_MAX, &meta_len);
     if (dims && (dims[D_USERS] >= RS_INDEX_NONE || dims[D_ITEMS] >= RS_INDEX_NONE ||
                  dims[D_CATS] >= RS_INDEX_NONE || dims[D_ALS_K] > 4096 ||
-                 dims[D_MF_K] > 4096 || dims[D_MODELS] >> 5))
+                 dims[D_MF_K] > 4096 || dims[D_MODELS] >> RS_MODEL_COUNT))
         corrupt(&l, "dimensions");
     if (!l.e) {
         out->models = (unsigned)dims[D_MODELS];
@@ -395,6 +427,7 @@ void rs_bundle_destroy(rs_bundle *b)
     rs_idmap_free(b->items);
     rs_idmap_free(b->categories);
     if (b->file) {
+        rs_idmap_free(b->content.terms);
         rs_artifact_close(b->file);
     } else {
         rs_free(b->item_category);
@@ -405,6 +438,8 @@ void rs_bundle_destroy(rs_bundle *b)
         rs_csr_destroy(&b->similar);
         rs_knn_destroy(&b->knn);
         rs_mf_destroy(&b->mf);
+        rs_content_destroy(&b->content);
+        rs_hybrid_destroy(&b->hybrid);
     }
     memset(b, 0, sizeof *b);
 }

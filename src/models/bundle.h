@@ -3,7 +3,8 @@
  * back by mapping that file. The id maps, each item's category and hidden
  * flag, the training interactions (to leave out what a user already has),
  * and whichever models were trained: popularity, implicit ALS, similar
- * items, item-kNN and explicit MF.
+ * items, item-kNN, explicit MF, and the hybrid with its content
+ * vocabulary.
  *
  * A loaded bundle's arrays point into the mapped file (no copy); only the
  * id maps are rebuilt, as hash tables. Every section is checked against
@@ -20,8 +21,10 @@
 #include "core/csr.h"
 #include "core/err.h"
 #include "core/idmap.h"
+#include "data/content.h"
 #include "models/als.h"
 #include "models/artifact.h"
+#include "models/hybrid.h"
 #include "models/knn.h"
 #include "models/mf.h"
 #include "models/popularity.h"
@@ -33,7 +36,10 @@ enum {
     RS_MODEL_SIMILAR = 1u << 2,
     RS_MODEL_KNN = 1u << 3,
     RS_MODEL_MF = 1u << 4,
+    RS_MODEL_HYBRID = 1u << 5,
+    RS_MODEL_LAST = RS_MODEL_HYBRID,
 };
+#define RS_MODEL_COUNT 6
 
 typedef struct rs_bundle {
     unsigned models;           /* RS_MODEL_* flags */
@@ -48,10 +54,13 @@ typedef struct rs_bundle {
     rs_csr similar;            /* ranked neighbours from ALS item factors */
     rs_knn_model knn;
     rs_mf_model mf;
+    rs_content content;        /* the hybrid's vocabulary */
+    rs_hybrid_model hybrid;
     rs_artifact *file;         /* when loaded: owns the memory above */
 } rs_bundle;
 
-/* Parses a model name ("popularity", "als", "similar", "knn", "mf") to
+/* Parses a model name ("popularity", "als", "similar", "knn", "mf",
+ * "hybrid") to
  * its flag; 0 when unknown. */
 unsigned rs_model_parse(const char *name);
 const char *rs_model_name(unsigned flag);

@@ -15,6 +15,7 @@ void rs_model_params_default(rs_model_params *p)
     rs_mf_opts_default(&p->mf);
     rs_knn_opts_default(&p->knn);
     p->similar.neighbours = RS_SIMILAR_DEFAULT_NEIGHBOURS;
+    rs_hybrid_opts_default(&p->hybrid);
     p->half_life_ms = 7.0 * 86400.0 * 1000.0;
 }
 
@@ -86,20 +87,27 @@ static rs_err fit_one(const rs_fit_input *in, unsigned flag, const rs_model_para
         }
         return rs_mf_fit(in->ui, &o, &b->mf, diag);
     }
+    case RS_MODEL_HYBRID: {
+        if (!in->features)
+            return rs_diag_fail(diag, RS_EINVAL, "hybrid: no item content was loaded");
+        rs_hybrid_opts o = p->hybrid;
+        o.threads = p->threads;
+        return rs_hybrid_fit(in->features, in->ui, &b->als, &o, &b->hybrid, diag);
+    }
     }
     return rs_diag_fail(diag, RS_EINVAL, "unknown model flag %u", flag);
 }
 
 rs_err rs_fit_models(const rs_fit_input *in, unsigned models, const rs_model_params *p,
-                     rs_bundle *b, double seconds[5], rs_diag *diag)
+                     rs_bundle *b, double seconds[RS_MODEL_COUNT], rs_diag *diag)
 {
-    if (models & RS_MODEL_SIMILAR)
+    if (models & (RS_MODEL_SIMILAR | RS_MODEL_HYBRID))
         models |= RS_MODEL_ALS;
     rs_err e = rs_csr_copy(in->ui, &b->seen);
     if (e)
         return rs_diag_fail(diag, e, "out of memory copying the interactions");
-    /* ALS before SIMILAR: the flags are in dependency order. */
-    for (unsigned flag = 1; flag <= RS_MODEL_MF; flag <<= 1) {
+    /* ALS before SIMILAR and HYBRID: the flags are in dependency order. */
+    for (unsigned flag = 1; flag <= RS_MODEL_LAST; flag <<= 1) {
         if (!(models & flag))
             continue;
         rs_log_info("fitting", RS_S("model", rs_model_name(flag)),

@@ -11,6 +11,7 @@
 #include "core/common.h"
 #include "core/csr.h"
 #include "core/err.h"
+#include "data/content.h"
 #include "models/bundle.h"
 #include "models/similar.h"
 
@@ -19,6 +20,8 @@ typedef struct rs_model_params {
     rs_mf_opts mf;
     rs_knn_opts knn;
     rs_similar_opts similar;
+    rs_hybrid_opts hybrid;
+    rs_content_opts content;  /* the hybrid's vocabulary */
     double half_life_ms;   /* trending popularity */
     int threads;           /* 0: the OpenMP default; copied into each model's options */
 } rs_model_params;
@@ -32,16 +35,18 @@ typedef struct rs_fit_input {
     const int64_t *ts_ms;           /* ui->nnz entry times, or NULL */
     const uint32_t *item_category;  /* n_items, or NULL */
     uint32_t n_categories;
+    const rs_csr *features;         /* n_items x terms content (data/content.h);
+                                     * needed by the hybrid */
 } rs_fit_input;
 
-/* Fits `models` (RS_MODEL_* flags; SIMILAR also fits ALS, whose item
- * factors it uses) into b->pop / als / similar / knn / mf and sets
- * b->models. b->seen becomes a copy of in->ui. seconds[i] receives the fit
+/* Fits `models` (RS_MODEL_* flags; SIMILAR and HYBRID also fit ALS, whose
+ * factors they use) into b->pop / als / similar / knn / mf / hybrid and
+ * sets b->models. b->seen becomes a copy of in->ui. seconds[i] receives the fit
  * time of the model with flag 1 << i (may be NULL). Progress is logged at
  * info level. Errors: the models' (RS_EINVAL for a bad parameter, diag
  * names it; RS_ENOMEM); the bundle's models are freed then. */
 RS_MUST_USE rs_err rs_fit_models(const rs_fit_input *in, unsigned models,
-                                 const rs_model_params *p, rs_bundle *b, double seconds[5],
+                                 const rs_model_params *p, rs_bundle *b, double seconds[RS_MODEL_COUNT],
                                  rs_diag *diag);
 
 #endif

@@ -22,6 +22,16 @@ typedef void (*rs__handler)(rs_service *s, const rs_http_request *req, const cha
                             rs_http_response *resp);
 
 /* recs.c */
+#define RS_MAX_N 1000
+/* The served snapshot, or NULL after answering 503 when there is none. */
+rs_snapshot *rs__serving(rs_service *s, rs_http_response *resp);
+/* The snapshot's version as the decimal string the responses carry. */
+const char *rs__version_text(const rs_snapshot *snap, char buf[24]);
+/* The category filter: RS_INDEX_NONE for none, or the category's index;
+ * *empty is set for a category the model does not know (nothing can
+ * match). */
+uint32_t rs__category_filter(const rs_bundle *b, const char *name, bool *empty);
+/* recommend.c */
 void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
                      rs_http_response *resp);
 void rs__h_similar(rs_service *s, const rs_http_request *req, const char *arg,

@@ -158,7 +158,7 @@ static bool write_items(rs_service *s, put_items *p, rs_http_response *resp)
     if (!rs__store_write(s, do_put_items, p, resp))
         return false;
     for (size_t i = 0; i < p->n; i++)
-        rs_service_set_hidden(s, p->items[i].id, p->items[i].hidden);
+        rs_service_item_written(s, &p->items[i]);
     return true;
 }
 

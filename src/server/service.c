@@ -29,51 +29,63 @@ void rs_snapshot_release(rs_snapshot *snap)
         rs_bundle_destroy(&snap->b);
         rs_item_index_free(snap->item_index); /* it borrows the factors */
         rs_free(snap->item_blocked);
+        rs_item_index_free(snap->hyb_index);
+        rs_free(snap->hyb_blocked);
+        rs_fresh_free(snap->fresh);
         rs_free(snap->hidden);
         rs_free(snap);
     }
 }
 
-typedef struct hidden_ctx {
-    const rs_bundle *b;
-    uint8_t *hidden;
-} hidden_ctx;
+/* Brings a snapshot up to date with an item as the store holds it. */
+static void note_item(rs_snapshot *snap, const rs_item *it)
+{
+    const uint32_t i = rs_idmap_find(snap->b.items, it->id, strlen(it->id));
+    if (i != RS_INDEX_NONE)
+        __atomic_store_n(&snap->hidden[i], (uint8_t)it->hidden, __ATOMIC_RELAXED);
+    else if (snap->fresh)
+        rs_fresh_put(snap->fresh, it);
+}
 
-static int note_hidden(void *ctx, int64_t key, const rs_item *item)
+static int on_store_item(void *ctx, int64_t key, const rs_item *item)
 {
     (void)key;
-    hidden_ctx *h = ctx;
-    const uint32_t i = rs_idmap_find(h->b->items, item->id, strlen(item->id));
-    if (i != RS_INDEX_NONE)
-        h->hidden[i] = item->hidden;
+    note_item(ctx, item);
     return 0;
 }
 
-/* The snapshot's hidden flags: the store's as they are now, since items
- * may have been hidden after the model was trained. */
-static rs_err load_hidden(rs_service *s, rs_snapshot *snap, rs_diag *diag)
+/* The snapshot's view of the catalogue as the store holds it now: items
+ * may have been hidden, or created, since the model was trained. */
+static rs_err load_items(rs_service *s, rs_snapshot *snap, rs_diag *diag)
 {
     const size_t n = rs_idmap_size(snap->b.items);
     snap->hidden = rs_xmalloc(n ? n : 1);
     memcpy(snap->hidden, snap->b.item_hidden, n);
-    hidden_ctx h = {&snap->b, snap->hidden};
     pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_scan_items(s->store, note_hidden, &h);
+    rs_err e = rs_store_scan_items(s->store, on_store_item, snap);
     if (e)
-        rs_diag_fail(diag, e, "reading the items' hidden flags: %s", rs_store_errmsg(s->store));
+        rs_diag_fail(diag, e, "reading the items: %s", rs_store_errmsg(s->store));
     pthread_mutex_unlock(&s->store_lock);
     return e;
 }
 
-void rs_service_set_hidden(rs_service *s, const char *item_id, bool hidden)
+void rs_service_item_written(rs_service *s, const rs_item *it)
 {
     rs_snapshot *snap = rs_service_acquire(s);
     if (!snap)
         return;
-    const uint32_t i = rs_idmap_find(snap->b.items, item_id, strlen(item_id));
-    if (i != RS_INDEX_NONE)
-        __atomic_store_n(&snap->hidden[i], (uint8_t)hidden, __ATOMIC_RELAXED);
+    note_item(snap, it);
     rs_snapshot_release(snap);
+}
+
+/* The blocked copy of a factor matrix and its scoring index. */
+static rs_err index_factors(const float *Y, uint32_t n_items, uint32_t factors, float **blocked,
+                            rs_item_index **index)
+{
+    const size_t n = rs_blocked_floats(n_items, factors);
+    *blocked = rs_xmalloc((n ? n : 1) * sizeof **blocked);
+    rs_block_factors(Y, n_items, factors, *blocked);
+    return rs_item_index_new(Y, *blocked, n_items, factors, index);
 }
 
 bool rs_key_digest(const char *key, unsigned char out[RS_KEY_DIGEST])
@@ -102,16 +114,18 @@ static rs_err prepare(rs_service *s, rs_snapshot *snap, const char *what, rs_dia
     rs_err e = RS_OK;
     atomic_init(&snap->refs, 1); /* the service's own reference, once installed */
     if (snap->b.models & RS_MODEL_ALS) {
-        const size_t n = rs_blocked_floats(als->n_items, als->factors);
-        snap->item_blocked = rs_xmalloc((n ? n : 1) * sizeof *snap->item_blocked);
-        rs_block_factors(als->item_factors, als->n_items, als->factors, snap->item_blocked);
         snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
-        e = rs_item_index_new(als->item_factors, snap->item_blocked, als->n_items, als->factors,
-                              &snap->item_index);
-        if (e)
-            rs_diag_fail(diag, e, "no memory for the item index of %s", what);
+        e = index_factors(als->item_factors, als->n_items, als->factors, &snap->item_blocked,
+                          &snap->item_index);
     }
-    if (e || (e = load_hidden(s, snap, diag))) {
+    if (!e && (snap->b.models & RS_MODEL_HYBRID)) {
+        snap->fresh = rs_fresh_new(&snap->b);
+        e = index_factors(snap->b.hybrid.item_factors, als->n_items, als->factors,
+                          &snap->hyb_blocked, &snap->hyb_index);
+    }
+    if (e)
+        rs_diag_fail(diag, e, "no memory for the item index of %s", what);
+    if (e || (e = load_items(s, snap, diag))) {
         rs_snapshot_release(snap);
         atomic_fetch_add(&s->metrics.reload_failures, 1);
     }

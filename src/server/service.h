@@ -16,6 +16,7 @@
 #include "models/bundle.h"
 #include "models/score.h"
 #include "server/foldin.h"
+#include "server/fresh.h"
 #include "server/http.h"
 #include "server/metrics.h"
 #include "store/store.h"
@@ -34,6 +35,11 @@ typedef struct rs_snapshot {
                                 * without ALS */
     rs_foldin *foldin;      /* users updated since this version; NULL
                              * without ALS */
+    float *hyb_blocked;     /* the hybrid's item vectors, blocked; NULL
+                             * without a hybrid */
+    rs_item_index *hyb_index; /* over the hybrid's item vectors */
+    rs_fresh *fresh;        /* items the model has not seen, with content
+                             * vectors; NULL without a hybrid */
     uint8_t *hidden;        /* n_items flags: the bundle's, then the store's
                              * at load, then every write since (set and
                              * cleared with relaxed atomics by writers) */
@@ -66,9 +72,11 @@ RS_MUST_USE bool rs_key_digest(const char *key, unsigned char out[RS_KEY_DIGEST]
 RS_MUST_USE rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
                                        rs_diag *diag);
 
-/* Marks the item hidden (or not) in the served snapshot, so that it stops
- * (or starts) being recommended at once. Unknown items are ignored. */
-void rs_service_set_hidden(rs_service *s, const char *item_id, bool hidden);
+/* Tells the served snapshot about an item just written: its hidden flag
+ * takes effect at once (it stops or starts being recommended), and an
+ * item the model has not seen becomes recommendable through its content
+ * (with a hybrid model). */
+void rs_service_item_written(rs_service *s, const rs_item *it);
 
 /* Opens the store at db_url and the model store at models_url, and loads
  * the current model version when there is one (having none yet is not an

@@ -35,17 +35,17 @@ lines() { wc -l <"$1" | tr -d ' '; }
 # count DB SQL : one number from the SQLite database at DB.
 count() { sqlite3 "$1" "$2"; }
 
-# serve_test SCRIPT LOG : a small shop for the server tests in $T
-# (generated data in gen/, imported into shop.db, one model version in
-# models/), then python3 SCRIPT RECSYS $T; on failure shows the end of
-# $T/LOG (the server's log).
+# serve_test SCRIPT LOG [MODELS]: a small shop for the server tests in $T
+# (generated data in gen/, imported into shop.db, one version of MODELS,
+# by default popularity,als,similar, in models/), then python3 SCRIPT
+# RECSYS $T; on failure shows the end of $T/LOG (the server's log).
 serve_test() {
   local url="sqlite://$T/shop.db"
   run "generate" 0 "$RECSYS" generate --users 300 --items 120 --events 15000 --seed 5 --out "$T/gen"
   run "import items" 0 "$RECSYS" import --db "$url" --format items-csv "$T/gen/items.csv"
   run "import events" 0 "$RECSYS" import --db "$url" --format csv "$T/gen/events.csv"
   run "train" 0 "$RECSYS" train --db "$url" --models "file://$T/models" --no-eval \
-    --log-level warn --factors 16
+    --log-level warn --factors 16 --model "${3:-popularity,als,similar}"
   if ! python3 "$(dirname "${BASH_SOURCE[0]}")/$1" "$RECSYS" "$T"; then
     fail "$1"
     tail -n 20 "$T/$2" | sed "s/^/  $2: /"

@@ -88,7 +88,12 @@ problem(f"/v1/recommend?user_id={user}&n=99999999999999999999", 400, "n must be"
 problem(f"/v1/recommend?user_id={user}&n=ten", 400, "not 'ten'")
 problem(f"/v1/recommend?user_id={user}&colour=red", 400, "unknown query parameter 'colour'")
 problem(f"/v1/recommend?user_id={user}&strategy=magic", 400, "strategy must be")
-problem(f"/v1/recommend?user_id={user}&strategy=hybrid", 501, "hybrid")
+st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&strategy=hybrid&n=3")
+check(st == 200 and doc["strategy"] == "collab",
+      "recommend: strategy=hybrid falls back to collab without a hybrid model", doc)
+problem(f"/v1/recommend?user_id={user}&diversity=2", 400, "diversity must be a number from 0 to 1")
+problem(f"/v1/recommend?user_id={user}&diversity=nan", 400, "diversity must be")
+problem(f"/v1/recommend?user_id={user}&explain=perhaps", 400, "explain must be true or false")
 problem(f"/v1/recommend?user_id={user}&exclude_seen=maybe", 400, "exclude_seen must be true or false")
 problem("/v1/recommend?user_id=" + "x" * 300, 400, "user_id")
 problem("/v1/recommend?user_id=%FF%FE", 400, "user_id")

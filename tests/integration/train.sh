@@ -17,8 +17,9 @@ has "$T/err" "no events to train on"
 [ ! -e "$M/CURRENT" ] || fail "a failed training published a model"
 
 run "train" 0 "$RECSYS" train --db "$URL" --models "file://$M" --log-level warn --factors 16
-[ "$(grep -c '"model"' "$T/out")" -eq 3 ] || fail "train: expected 3 JSON lines (popularity, als, similar)"
-has "$T/out" '"model":"als","split":"random","k":10'
+[ "$(grep -c '"model"' "$T/out")" -eq 4 ] || fail "train: expected 4 JSON lines (popularity, als, similar, hybrid)"
+has "$T/out" '"model":"als","protocol":"normal","split":"random","k":10'
+has "$T/out" '"model":"hybrid","protocol":"normal"'
 has "$T/out" "published model version 1"
 [ "$(cat "$M/CURRENT")" = "1" ] || fail "CURRENT is not 1"
 [ -s "$M/model-1.rsm" ] || fail "model-1.rsm missing"

@@ -181,7 +181,7 @@ static void test_result_json(void **state)
     r.topk.ndcg = 0.25;
     char buf[2048];
     rs_model_result_json(&r, RS_METRIC_RMSE | RS_METRIC_MAE, buf, sizeof buf);
-    assert_non_null(strstr(buf, "{\"model\":\"mf\",\"split\":\"random\",\"k\":10,"
+    assert_non_null(strstr(buf, "{\"model\":\"mf\",\"protocol\":\"normal\",\"split\":\"random\",\"k\":10,"
                                 "\"rmse\":0.5,\"mae\":null,"));
     assert_null(strstr(buf, "ndcg"));
     rs_model_result_json(&r, RS_METRIC_ALL, buf, sizeof buf);
