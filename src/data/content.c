@@ -190,14 +190,18 @@ static void weigh_row(const rs_content *c, entry *row, size_t n)
 typedef struct lookup {
     const rs_content *c;
     entry row[RS_CONTENT_MAX_ROW];
-    size_t n;
+    size_t n, terms;
 } lookup;
 
+/* Only an item's first RS_CONTENT_MAX_ROW terms count, known or not, as
+ * in the builder, so that both see the same terms. */
 static rs_err on_known_term(void *ctx, const char *term, size_t len, float raw)
 {
     lookup *l = ctx;
+    if (l->terms++ >= RS_CONTENT_MAX_ROW)
+        return RS_OK;
     uint32_t col = rs_idmap_find(l->c->terms, term, len);
-    if (col != RS_INDEX_NONE && l->n < RS_CONTENT_MAX_ROW)
+    if (col != RS_INDEX_NONE)
         l->row[l->n++] = (entry){col, raw};
     return RS_OK;
 }
@@ -206,7 +210,7 @@ size_t rs_content_features(const rs_content *c, const rs_item *it, uint32_t *idx
 {
     lookup *l = rs_xmalloc(sizeof *l);
     l->c = c;
-    l->n = 0;
+    l->n = l->terms = 0;
     if (c->terms)
         (void)item_terms(it, on_known_term, l); /* on_known_term never fails */
     size_t n = merge_row(l->row, l->n);

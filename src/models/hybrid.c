@@ -27,10 +27,10 @@ void rs_hybrid_opts_default(rs_hybrid_opts *o)
 static rs_err check(const rs_csr *f, const rs_csr *ui, const rs_als_model *als,
                     const rs_hybrid_opts *o, rs_diag *diag)
 {
-    if (f->n_rows != ui->n_cols || als->n_items != ui->n_cols)
+    if (f->n_rows != ui->n_cols || als->n_items != ui->n_cols || als->n_users != ui->n_rows)
         return rs_diag_fail(diag, RS_EINVAL,
-                            "hybrid: features for %u items, interactions over %u, ALS over %u",
-                            f->n_rows, ui->n_cols, als->n_items);
+                            "hybrid: features for %u items, interactions %u x %u, ALS %u x %u",
+                            f->n_rows, ui->n_rows, ui->n_cols, als->n_users, als->n_items);
     if (f->n_cols > MAX_TERMS)
         return rs_diag_fail(diag, RS_EINVAL, "hybrid: %u content terms; at most %d",
                             f->n_cols, MAX_TERMS);
