@@ -24,7 +24,8 @@ static inline size_t rs_mmr_pool(size_t k)
     return k * 5 < 50 ? 50 : k * 5;
 }
 
-/* The candidates' data, aligned with the pool. */
+/* The candidates' data: vec and category are aligned with the pool as
+ * given and stay so; only the pool is reordered. */
 typedef struct rs_mmr_input {
     rs_scored *pool;          /* n candidates, best first; reordered */
     size_t n;
