@@ -87,8 +87,10 @@ step "import events" "$recsys" import --db "$db" --format csv "$T/gen/events.csv
 step "train ($factors factors, $iterations iterations)" "$recsys" train --db "$db" \
   --models "file://$T/models" --no-eval --factors "$factors" --iterations "$iterations" \
   --log-level warn
-read -r version <"$T/models/CURRENT" || die "the model store has no CURRENT version"
-model_file="$T/models/model-$version.rsm"
+model_file=$("$recsys" models list --db "$db" --json | python3 -c '
+import json, sys
+print(next(v["uri"][len("file://"):] for v in map(json.loads, sys.stdin)
+           if v["stage"] == "production"))') || die "no model version is in production"
 [ -f "$model_file" ] || die "$model_file is missing"
 model_bytes=$(stat -c %s "$model_file")
 

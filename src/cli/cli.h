@@ -71,6 +71,27 @@ void cli_error(const char *cmd, const char *fmt, ...) RS_PRINTF(2, 3);
  * returns the exit code (2 for a malformed URL, 1 otherwise); 0 on success. */
 int cli_open_store(const char *cmd, const char *url, rs_store **out);
 
+/* Opens the model store named by url, as cli_open_store does the store. */
+struct rs_objstore;
+int cli_open_objstore(const char *cmd, const char *url, struct rs_objstore **out);
+
+/* "2026-11-23 10:15:00" (UTC) for a time in ms; "-" for 0. */
+const char *cli_time(int64_t ms, char *buf, size_t cap);
+
+/* $TMPDIR, or /tmp. */
+const char *cli_tmp_dir(void);
+
+/* Loads the data set a command works on: the files at data in the import
+ * format `format` (an index into data/import.h's formats, as --format
+ * gives it) through a temporary store, or, when data is NULL, everything
+ * in the store at db. Prints the reason ("recsys CMD: ...") and returns
+ * the exit code on failure, with *out empty; 0 on success. Skipped
+ * malformed rows are reported on stderr. */
+struct rs_dataset;
+struct rs_dataset_opts;
+int cli_load_dataset(const char *cmd, const char *data, int format, const char *db,
+                     const struct rs_dataset_opts *opts, struct rs_dataset *out);
+
 /* Progress lines on stderr: rewritten in place on a terminal, one line
  * every few seconds otherwise. */
 typedef struct cli_progress {
@@ -128,6 +149,12 @@ typedef struct cli_serve_conf {
     int64_t timeout_ms, poll_ms;
     size_t foldin_users;
     bool access_log;
+    const char *model_name;              /* the registry's name of the model */
+    int64_t retrain_every_ms;            /* 0: train only on POST /v1/train */
+    unsigned retrain_models;             /* RS_MODEL_* flags each run trains */
+    double tolerance;                    /* of the promotion policy */
+    size_t keep_versions;
+    bool warm_start;                     /* retraining starts from production's factors */
 } cli_serve_conf;
 
 /* The defaults of `recsys serve` for a store and a model store. */

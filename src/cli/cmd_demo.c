@@ -13,7 +13,7 @@
 #include "data/generate.h"
 #include "data/import.h"
 #include "eval/train.h"
-#include "models/publish.h"
+#include "registry/job.h"
 
 typedef struct demo_conf {
     const char *dir, *listen;
@@ -122,43 +122,47 @@ static void print_metrics(void *ctx, const rs_model_result *r)
            r->fit_seconds);
 }
 
-/* Trains the default models on the store and publishes them to DIR/models. */
-static int train(const demo_conf *c, const char *url)
+/* Trains the default models on the store and registers them, with the
+ * artifact in DIR/models, as a run of the training job would. */
+static int train(const demo_conf *c, const char *url, const char *models_url)
 {
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s/models", c->dir);
-    rs_train_opts o = {.models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR |
-                                 RS_MODEL_HYBRID,
-                       .agg = RS_AGG_SUM, .evaluate = true, .on_result = print_metrics};
-    o.eval.split = (rs_split_opts){.kind = RS_SPLIT_RANDOM, .test_fraction = 0.2,
-                                   .seed = (uint64_t)c->seed};
-    o.eval.k = 10;
-    rs_model_params_default(&o.eval.params);
+    rs_job_opts o = {.kind = "train",
+                     .name = RS_REGISTRY_DEFAULT_NAME,
+                     .policy = rs_registry_policy_default(),
+                     .tmp_dir = cli_tmp_dir()};
+    o.policy.mode = RS_PROMOTE_ALWAYS; /* the demo serves what it just trained */
+    o.train = (rs_train_opts){.models = RS_MODEL_POPULARITY | RS_MODEL_ALS |
+                                        RS_MODEL_SIMILAR | RS_MODEL_HYBRID,
+                              .agg = RS_AGG_SUM, .evaluate = true,
+                              .on_result = print_metrics};
+    o.train.eval.split = (rs_split_opts){.kind = RS_SPLIT_RANDOM, .test_fraction = 0.2,
+                                         .seed = (uint64_t)c->seed};
+    o.train.eval.k = 10;
+    rs_model_params_default(&o.train.eval.params);
     rs_store *s;
     int rc = cli_open_store("demo", url, &s);
     if (rc)
         return rc;
-    rs_bundle b;
-    rs_train_report r;
+    rs_objstore *objects;
+    if ((rc = cli_open_objstore("demo", models_url, &objects))) {
+        rs_store_close(s);
+        return rc;
+    }
+    rs_job_result r;
     rs_diag d = {{0}};
     rs_log_level level = rs_log_get_level();
     if (level < RS_LOG_WARN)
         rs_log_set_level(RS_LOG_WARN); /* the demo prints its own summary */
-    rs_err e = rs_train(s, &o, &b, &r, &d);
+    rs_err e = rs_job_train(s, objects, &o, &r, &d);
     rs_log_set_level(level);
+    rs_objstore_close(objects);
     rs_store_close(s);
-    uint64_t version = 0;
-    char path[4400];
-    if (!e) {
-        e = rs_model_dir_publish(dir, &b, &version, path, sizeof path, &d);
-        rs_bundle_destroy(&b);
-    }
     if (e) {
         cli_error("demo", "training: %s", d.msg);
         return rs_err_exit_code(e);
     }
-    printf("train: model version %llu in %s (fit %.2f s)\n", (unsigned long long)version, path,
-           r.fit_seconds);
+    printf("train: run %s, model version %llu in %s (%.2f s)\n", r.run_id,
+           (unsigned long long)r.reg.version, r.reg.uri, r.seconds);
     return 0;
 }
 
@@ -200,15 +204,15 @@ static int run(const void *conf, int argc, char **argv)
     printf("store: %s holds %s users, %s items, %s events\n", url,
            cli_thousands(n.users, us, sizeof us), cli_thousands(n.items, it, sizeof it),
            cli_thousands(n.events, ev, sizeof ev));
-    rc = train(c, url);
+    char models[4200];
+    snprintf(models, sizeof models, "file://%s/models", c->dir);
+    rc = train(c, url, models);
     if (rc)
         return rc;
     if (c->no_serve) {
         printf("Trained; not serving (--no-serve). Try: recsys eval --db %s --model all\n", url);
         return 0;
     }
-    char models[4200];
-    snprintf(models, sizeof models, "file://%s/models", c->dir);
     printf("Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
            "      curl 'http://%s/v1/similar?item_id=i1'\n"
            "API reference: http://%s/docs   (Ctrl-C stops the server)\n",
@@ -224,8 +228,9 @@ const cli_cmd cli_cmd_demo = {
     .description =
         "Generates a synthetic catalogue into DIR/data, imports it into the SQLite store\n"
         "DIR/recsys.db, trains popularity, ALS and similar items (measuring them on a\n"
-        "held-out 20%) and publishes the models to DIR/models. Running it again reuses\n"
-        "the data and the database and publishes a new model version; changing --users,\n"
+        "held-out 20%), records the run and registers the model as a version in\n"
+        "production, with its file in DIR/models. Running it again reuses the data and\n"
+        "the database and registers a new version; changing --users,\n"
         "--items, --events or --seed starts afresh. Then serves the HTTP API on --listen\n"
         "(as 'recsys serve' does) until Ctrl-C.",
     .opts = opts,

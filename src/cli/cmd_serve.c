@@ -1,8 +1,9 @@
-/* recsys serve: the HTTP API over the store and the current model
- * version. Runs until SIGTERM or SIGINT (then stops accepting, finishes
- * the requests in flight and exits 0, as PID 1 in a container must); checks
- * the model store for a new version every --poll and on SIGHUP, and swaps
- * it in without dropping a request. */
+/* recsys serve: the HTTP API over the store and the registry's production
+ * model version. Runs until SIGTERM or SIGINT (then stops accepting,
+ * finishes the requests in flight and exits 0, as PID 1 in a container
+ * must); checks the registry for a new production version every --poll
+ * and on SIGHUP, and swaps it in without dropping a request; trains in a
+ * background thread every --retrain-every and on POST /v1/train. */
 #include <cblas.h>
 #include <errno.h>
 #include <pthread.h>
@@ -14,20 +15,25 @@
 
 #include "cli.h"
 #include "core/log.h"
+#include "models/fit.h"
 #include "server/http.h"
+#include "server/scheduler.h"
 #include "server/service.h"
 
 typedef struct serve_conf {
-    const char *db, *models, *listen, *roles, *api_key, *api_key_read;
-    int64_t threads, body_limit, timeout, poll, retrain_every, foldin_users;
-    bool quiet;
+    const char *db, *models, *listen, *roles, *api_key, *api_key_read, *name, *retrain_model;
+    int64_t threads, body_limit, timeout, poll, retrain_every, foldin_users, keep;
+    double tolerance;
+    bool quiet, warm_start;
 } serve_conf;
 
 static const cli_opt opts[] = {
     {"db", CLI_STR, offsetof(serve_conf, db), "sqlite://recsys.db", false, "URL", "the store",
      NULL, 0, 0},
     {"models", CLI_STR, offsetof(serve_conf, models), "file://models", false, "URL",
-     "the model store", NULL, 0, 0},
+     "the model store (file://DIR or s3://BUCKET/PREFIX)", NULL, 0, 0},
+    {"model-name", CLI_STR, offsetof(serve_conf, name), RS_REGISTRY_DEFAULT_NAME, false,
+     "NAME", "the model's name in the registry", NULL, 0, 0},
     {"listen", CLI_STR, offsetof(serve_conf, listen), "127.0.0.1:8080", false, "HOST:PORT",
      "address to serve HTTP on (port 0: any free port, printed at start)", NULL, 0, 0},
     {"threads", CLI_INT, offsetof(serve_conf, threads), "0", false, "N",
@@ -37,7 +43,8 @@ static const cli_opt opts[] = {
     {"timeout", CLI_DURATION, offsetof(serve_conf, timeout), "30s", false, "DURATION",
      "close connections idle this long", NULL, 0, 0},
     {"poll", CLI_DURATION, offsetof(serve_conf, poll), "10s", false, "DURATION",
-     "check the model store for a new version this often (also on SIGHUP)", NULL, 0, 0},
+     "check the registry for a new production version this often (also on SIGHUP)", NULL, 0,
+     0},
     {"foldin-users", CLI_INT, offsetof(serve_conf, foldin_users), "100000", false, "N",
      "users whose recommendations follow their new events at once (LRU)", NULL, 1, 1e8},
     {"quiet", CLI_BOOL, offsetof(serve_conf, quiet), "false", false, NULL,
@@ -45,7 +52,17 @@ static const cli_opt opts[] = {
     {"roles", CLI_STR, offsetof(serve_conf, roles), "all", false, "LIST",
      "endpoints to mount (only 'all' in this version)", NULL, 0, 0},
     {"retrain-every", CLI_DURATION, offsetof(serve_conf, retrain_every), "0", false,
-     "DURATION", "retrain in the background this often (not in this version)", NULL, 0, 0},
+     "DURATION", "retrain in the background this often (0: only on POST /v1/train)", NULL, 0,
+     0},
+    {"retrain-model", CLI_STR, offsetof(serve_conf, retrain_model),
+     "popularity,als,similar,hybrid", false, "LIST", "models each retraining trains", NULL, 0,
+     0},
+    {"warm-start", CLI_BOOL, offsetof(serve_conf, warm_start), "false", false, NULL,
+     "retraining: start ALS from the production version's item factors", NULL, 0, 0},
+    {"tolerance", CLI_F64, offsetof(serve_conf, tolerance), "0.01", false, "F",
+     "retraining: relative drop of held-out ndcg still promoted", NULL, 0, 1},
+    {"keep-versions", CLI_INT, offsetof(serve_conf, keep), "10", false, "N",
+     "retraining: versions kept in the registry (0: all)", NULL, 0, 1e9},
     {"api-key", CLI_STR, offsetof(serve_conf, api_key), NULL, false, "KEY",
      "require 'Authorization: Bearer KEY' on write and admin endpoints", NULL, 0, 0},
     {"api-key-read", CLI_STR, offsetof(serve_conf, api_key_read), NULL, false, "KEY",
@@ -80,7 +97,33 @@ cli_serve_conf cli_serve_defaults(const char *db, const char *models, const char
         .poll_ms = 10000,
         .foldin_users = 100000,
         .access_log = true,
+        .model_name = RS_REGISTRY_DEFAULT_NAME,
+        .retrain_models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR |
+                          RS_MODEL_HYBRID,
+        .tolerance = RS_REGISTRY_DEFAULT_TOLERANCE,
+        .keep_versions = RS_REGISTRY_DEFAULT_KEEP,
     };
+}
+
+/* What each training run of the server does: the defaults of `recsys
+ * train` with the server's models, tolerance and retention. */
+static rs_scheduler_opts scheduler_opts(const cli_serve_conf *c)
+{
+    rs_scheduler_opts o = {.db_url = c->db, .models_url = c->models,
+                           .every_ms = c->retrain_every_ms};
+    o.job = (rs_job_opts){.name = c->model_name,
+                          .policy = {.mode = RS_PROMOTE_AUTO,
+                                     .tolerance = c->tolerance,
+                                     .keep = c->keep_versions},
+                          .tmp_dir = cli_tmp_dir(),
+                          .warm_start = c->warm_start};
+    o.job.train = (rs_train_opts){.models = c->retrain_models, .agg = RS_AGG_SUM,
+                                  .evaluate = true};
+    o.job.train.eval.split = (rs_split_opts){.kind = RS_SPLIT_RANDOM, .test_fraction = 0.2,
+                                             .seed = 42};
+    o.job.train.eval.k = 10;
+    rs_model_params_default(&o.job.train.eval.params);
+    return o;
 }
 
 /* The thread that waits for the signals (set once, at startup). */
@@ -148,8 +191,16 @@ int cli_serve(const cli_serve_conf *c)
     route_signals(&set);
     rs_service svc;
     rs_diag d = {{0}};
-    rs_err e = rs_service_init(&svc, c->db, c->models, c->foldin_users, &d);
+    const rs_service_opts so = {.db_url = c->db,
+                                .models_url = c->models,
+                                .model_name = c->model_name,
+                                .tmp_dir = cli_tmp_dir(),
+                                .foldin_capacity = c->foldin_users};
+    rs_err e = rs_service_init(&svc, &so, &d);
     if (!e && (e = rs_service_set_keys(&svc, c->api_key, c->api_key_read, &d)))
+        rs_service_destroy(&svc);
+    const rs_scheduler_opts sched = scheduler_opts(c);
+    if (!e && (e = rs_scheduler_start(&svc, &sched, &svc.scheduler, &d)))
         rs_service_destroy(&svc);
     if (e) {
         cli_error("serve", "%s", d.msg);
@@ -169,6 +220,7 @@ int cli_serve(const cli_serve_conf *c)
     };
     rs_http *h;
     if ((e = rs_http_start(&ho, &h, &d))) {
+        rs_scheduler_stop(svc.scheduler);
         rs_service_destroy(&svc);
         cli_error("serve", "%s", d.msg);
         return rs_err_exit_code(e);
@@ -177,9 +229,11 @@ int cli_serve(const cli_serve_conf *c)
     fflush(stdout);
     rs_log_info("serving", RS_S("host", host), RS_U("port", rs_http_port(h)),
                 RS_U("threads", ho.threads), RS_S("api_key", svc.has_key ? "set" : "none"),
-                RS_S("read_key", svc.has_read_key ? "set" : "none"));
+                RS_S("read_key", svc.has_read_key ? "set" : "none"),
+                RS_I("retrain_every_ms", c->retrain_every_ms));
     wait_for_stop(&svc, &set, c->poll_ms);
     rs_http_stop(h);
+    rs_scheduler_stop(svc.scheduler);
     rs_service_destroy(&svc);
     rs_log_info("stopped");
     return 0;
@@ -194,11 +248,9 @@ static int run(const void *conf, int argc, char **argv)
         cli_error("serve", "--roles: only 'all' is available in this version");
         return 2;
     }
-    if (c->retrain_every) {
-        cli_error("serve", "--retrain-every is not available in this version; refusing to "
-                           "start without it");
+    const unsigned retrain_models = cli_parse_models("serve", c->retrain_model);
+    if (!retrain_models)
         return 2;
-    }
     const cli_serve_conf sc = {
         .db = c->db,
         .models = c->models,
@@ -211,6 +263,12 @@ static int run(const void *conf, int argc, char **argv)
         .poll_ms = c->poll,
         .foldin_users = (size_t)c->foldin_users,
         .access_log = !c->quiet,
+        .model_name = c->name,
+        .retrain_every_ms = c->retrain_every,
+        .retrain_models = retrain_models,
+        .tolerance = c->tolerance,
+        .keep_versions = (size_t)c->keep,
+        .warm_start = c->warm_start,
     };
     return cli_serve(&sc);
 }
@@ -220,15 +278,20 @@ const cli_cmd cli_cmd_serve = {
     .summary = "serve recommendations and the API over HTTP",
     .args = "",
     .description =
-        "Serves the HTTP API (recommendations, users, items, events, /healthz, /readyz,\n"
-        "/metrics; described at /docs and /openapi.json) from the store and the model\n"
-        "store's current version. With --api-key, writes need 'Authorization: Bearer KEY';\n"
-        "set it through RECSYS_API_KEY rather than the command line. A new\n"
-        "version is picked up every --poll and on SIGHUP, loaded and verified beside the\n"
-        "one serving, then swapped in; a version that fails to load is refused and the\n"
-        "previous one keeps serving. SIGTERM or SIGINT stop it gracefully. Errors are\n"
+        "Serves the HTTP API (recommendations, users, items, events, training runs, the\n"
+        "model registry, /healthz, /readyz, /metrics; described at /docs and\n"
+        "/openapi.json) from the store and the registry's production model version. With\n"
+        "--api-key, writes and admin calls need 'Authorization: Bearer KEY'; set it through\n"
+        "RECSYS_API_KEY rather than the command line. A new production version is picked\n"
+        "up every --poll and on SIGHUP, fetched, checked against its checksum, loaded and\n"
+        "verified beside the one serving, then swapped in; a version that fails is refused\n"
+        "and the previous one keeps serving. A background thread trains every\n"
+        "--retrain-every and on POST /v1/train, one run at a time, and swaps in a version\n"
+        "that the promotion policy accepts. SIGTERM or SIGINT stop it gracefully (a\n"
+        "training in progress stops early and is recorded as failed). Errors are\n"
         "application/problem+json. Example:\n"
-        "  recsys serve --db sqlite://shop.db --models file://models --listen 0.0.0.0:8080",
+        "  recsys serve --db sqlite://shop.db --models file://models --listen 0.0.0.0:8080\n"
+        "               --retrain-every 6h",
     .opts = opts,
     .n_opts = RS_ARRAY_LEN(opts),
     .conf_size = sizeof(serve_conf),

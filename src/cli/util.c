@@ -1,13 +1,18 @@
-/* Output helpers for the CLI: opening the store with a readable error,
- * progress lines, number formatting and folder creation. */
+/* Output helpers for the CLI: opening the store and the model store with
+ * a readable error, loading a data set from files or the store, times,
+ * progress lines and number formatting. */
 #include "cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/timeutil.h"
+#include "data/dataset.h"
+#include "registry/objstore.h"
 
 int cli_open_store(const char *cmd, const char *url, rs_store **out)
 {
@@ -18,6 +23,64 @@ int cli_open_store(const char *cmd, const char *url, rs_store **out)
         return e == RS_EINVAL ? 2 : 1;
     }
     return 0;
+}
+
+int cli_load_dataset(const char *cmd, const char *data, int format, const char *db,
+                     const rs_dataset_opts *opts, rs_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    rs_diag diag = {{0}};
+    rs_err e;
+    if (data) {
+        uint64_t bad = 0;
+        const char *paths[1] = {data};
+        e = rs_dataset_from_files(paths, 1, format, opts, out, &bad, &diag);
+        if (!e && bad)
+            fprintf(stderr, "recsys %s: skipped %llu malformed rows (see 'recsys import')\n",
+                    cmd, (unsigned long long)bad);
+    } else {
+        rs_store *s;
+        int rc = cli_open_store(cmd, db, &s);
+        if (rc)
+            return rc;
+        e = rs_dataset_load(s, opts, out, &diag);
+        rs_store_close(s);
+    }
+    if (e) {
+        cli_error(cmd, "%s", diag.msg);
+        return rs_err_exit_code(e);
+    }
+    return 0;
+}
+
+int cli_open_objstore(const char *cmd, const char *url, rs_objstore **out)
+{
+    rs_diag d = {{0}};
+    rs_err e = rs_objstore_open(url, out, &d);
+    if (e) {
+        cli_error(cmd, "--models: %s", d.msg);
+        return e == RS_EINVAL ? 2 : 1;
+    }
+    return 0;
+}
+
+const char *cli_time(int64_t ms, char *buf, size_t cap)
+{
+    if (ms <= 0) {
+        snprintf(buf, cap, "-");
+        return buf;
+    }
+    const time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+const char *cli_tmp_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && *t ? t : "/tmp";
 }
 
 void cli_progress_init(cli_progress *p, const char *cmd)

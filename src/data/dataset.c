@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "data/import.h"
 
 /* Maps store keys (ascending as scanned) to dense indices 0..n-1. */
@@ -201,6 +202,12 @@ static int on_event(void *ctx, const rs_event_row *r)
     if ((l->err = rs_csr_builder_add(&l->b, u, i, r->value)) ||
         (l->err = push_row_time(l, u, i, r->ts_ms)))
         return 1;
+    uint32_t value_bits;
+    memcpy(&value_bits, &r->value, sizeof value_bits);
+    uint64_t h = l->d->fingerprint ^ (uint64_t)r->user_key;
+    h = rs_hash_mix(h) ^ (uint64_t)r->item_key ^ ((uint64_t)(uint32_t)r->type << 40);
+    h = rs_hash_mix(h) ^ (uint64_t)r->ts_ms;
+    l->d->fingerprint = rs_hash_mix(h ^ value_bits);
     l->d->events++;
     return 0;
 }

@@ -26,6 +26,8 @@ typedef struct rs_dataset {
     rs_csr features;          /* with opts.content: n_items x terms */
     uint64_t events;   /* events read */
     int64_t newest_event_ms;
+    uint64_t fingerprint;  /* a hash of every event read, in scan order: the
+                            * same store contents give the same value */
 } rs_dataset;
 
 typedef struct rs_dataset_opts {

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -10,11 +11,11 @@
 #include "core/timeutil.h"
 #include "data/dataset.h"
 
-/* Collects the evaluation results into a JSON array for the metadata and
- * forwards each to the caller. */
+/* Collects the evaluation results by model name and forwards each to the
+ * caller. */
 typedef struct collector {
     const rs_train_opts *o;
-    json_t *metrics;
+    json_t *models;
 } collector;
 
 static void on_result(void *ctx, const rs_model_result *r)
@@ -24,55 +25,111 @@ static void on_result(void *ctx, const rs_model_result *r)
     rs_model_result_json(r, RS_METRIC_ALL, buf, sizeof buf);
     json_t *j = json_loads(buf, 0, NULL);
     if (j)
-        json_array_append_new(c->metrics, j);
+        json_object_set_new(c->models, r->model, j);
     if (c->o->on_result)
         c->o->on_result(c->o->ctx, r);
 }
 
-static json_t *params_json(const rs_model_params *p)
+/* The model whose held-out ranking stands for the version: the one
+ * `strategy=auto` serves (hybrid, then ALS), else the first measured. */
+static const char *primary_model(json_t *models)
 {
-    return json_pack(
-        "{s:{s:i,s:i,s:f,s:b,s:f,s:f,s:s,s:s,s:i},s:{s:s,s:i,s:i,s:i,s:f,s:f},s:{s:i,s:s,s:f,s:f},"
-        "s:{s:i},s:{s:f,s:f,s:i,s:i,s:i},s:{s:f}}",
-        "als", "factors", (json_int_t)p->als.factors, "iterations",
-        (json_int_t)p->als.iterations, "reg", (double)p->als.reg, "reg_by_count",
-        p->als.reg_by_count, "reg_count", (double)p->als.reg_count, "alpha", (double)p->als.alpha, "confidence",
-        rs_als_conf_name(p->als.conf), "solver", rs_als_solver_name(p->als.solver), "cg_steps",
-        (json_int_t)p->als.cg_steps, "mf", "solver", rs_mf_solver_name(p->mf.solver), "factors",
-        (json_int_t)p->mf.factors, "iterations", (json_int_t)p->mf.iterations, "burn_in",
-        (json_int_t)p->mf.burn_in, "reg", (double)p->mf.reg, "lr", (double)p->mf.lr, "knn",
-        "neighbours", (json_int_t)p->knn.neighbours, "weight", rs_knn_weight_name(p->knn.weight),
-        "bm25_k1", (double)p->knn.bm25_k1, "bm25_b", (double)p->knn.bm25_b, "similar",
-        "neighbours", (json_int_t)p->similar.neighbours, "hybrid", "reg", (double)p->hybrid.reg,
-        "blend", (double)p->hybrid.blend, "min_count", (json_int_t)p->hybrid.min_count, "min_df",
-        (json_int_t)p->content.min_df, "max_terms", (json_int_t)p->content.max_terms,
-        "popularity", "half_life_ms",
-        p->half_life_ms);
+    static const char *const order[] = {"hybrid", "als", "popularity", "similar", "knn", "mf"};
+    for (size_t i = 0; i < RS_ARRAY_LEN(order); i++) {
+        json_t *m = json_object_get(models, order[i]);
+        if (m && json_is_number(json_object_get(m, "ndcg")))
+            return order[i];
+    }
+    return NULL;
+}
+
+/* {"k": K, "primary": M, "ndcg": .., "recall": .., "models": {...}}, or
+ * NULL without an evaluation. Sets the report's score. */
+static json_t *metrics_object(const rs_train_opts *o, json_t *models, rs_train_report *r)
+{
+    r->score = NAN;
+    r->primary = NULL;
+    if (!models || json_object_size(models) == 0)
+        return NULL;
+    json_t *m = json_pack("{s:I,s:O}", "k", (json_int_t)(o->eval.k ? o->eval.k : 10), "models",
+                          models);
+    const char *primary = primary_model(models);
+    if (m && primary) {
+        json_t *pm = json_object_get(models, primary);
+        r->score = json_number_value(json_object_get(pm, "ndcg"));
+        r->primary = primary;
+        json_object_set_new(m, "primary", json_string(primary));
+        json_object_set(m, "ndcg", json_object_get(pm, "ndcg"));
+        if (json_object_get(pm, "recall"))
+            json_object_set(m, "recall", json_object_get(pm, "recall"));
+    }
+    return m;
+}
+
+static char *dump(json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    return s ? s : rs_xstrdup("{}");
+}
+
+/* The data fingerprint: what the run saw of the store. */
+static json_t *data_object(const rs_train_opts *o, const rs_dataset *d, const rs_train_report *r)
+{
+    char hash[17];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)d->fingerprint);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:s}", "users", (json_int_t)r->users, "items",
+                     (json_int_t)r->items, "interactions", (json_int_t)r->interactions, "events",
+                     (json_int_t)r->events, "newest_event_ms", (json_int_t)d->newest_event_ms,
+                     "hash", hash, "aggregation", rs_agg_name(o->agg));
 }
 
 /* The metadata object stored in the bundle. */
-static char *meta_json(const rs_train_opts *o, const rs_dataset *d, json_t *metrics,
+static char *meta_json(const rs_train_opts *o, json_t *data, json_t *metrics,
                        const rs_train_report *r)
 {
     json_t *models = json_array();
     for (unsigned f = 1; f <= RS_MODEL_LAST; f <<= 1)
         if (o->models & f)
             json_array_append_new(models, json_string(rs_model_name(f)));
-    json_t *m = json_pack(
-        "{s:s,s:I,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:s},s:{s:f,s:f,s:f}}", "recsys_version",
-        RS_VERSION, "created_ms", (json_int_t)rs_now_ms(), "models", models, "params",
-        params_json(&o->eval.params), "metrics", metrics ? json_incref(metrics) : json_null(),
-        "data", "users", (json_int_t)r->users, "items", (json_int_t)r->items, "interactions",
-        (json_int_t)r->interactions, "events", (json_int_t)r->events, "newest_event_ms",
-        (json_int_t)d->newest_event_ms, "aggregation", rs_agg_name(o->agg), "seconds", "load",
-        r->load_seconds, "evaluate", r->eval_seconds, "fit", r->fit_seconds);
-    size_t len = m ? json_dumpb(m, NULL, 0, JSON_COMPACT) : 0;
-    char *out = rs_xmalloc(len + 3);
-    if (len == 0 || json_dumpb(m, out, len, JSON_COMPACT) != len)
-        len = (size_t)snprintf(out, 3, "{}");
-    out[len] = '\0';
+    char *params = rs_model_params_json(&o->eval.params);
+    json_t *m = json_pack("{s:s,s:I,s:o,s:o,s:O,s:O,s:{s:f,s:f,s:f}}", "recsys_version",
+                          RS_VERSION, "created_ms", (json_int_t)rs_now_ms(), "models", models,
+                          "params", json_loads(params, 0, NULL), "metrics",
+                          metrics ? metrics : json_null(), "data", data, "seconds", "load",
+                          r->load_seconds, "evaluate", r->eval_seconds, "fit", r->fit_seconds);
+    rs_free(params);
+    char *out = dump(m);
     json_decref(m);
     return out;
+}
+
+/* The warm start of ALS from an earlier bundle's item factors for the
+ * items of `items` (rows of items it does not know are masked out). Sets
+ * nothing when the earlier bundle has no ALS of this many factors. The
+ * arrays are the caller's to free; returns the items matched. */
+static uint32_t warm_start(const rs_bundle *prev, const rs_idmap *items, uint32_t factors,
+                           float **init, uint8_t **mask)
+{
+    *init = NULL;
+    *mask = NULL;
+    if (!prev || !(prev->models & RS_MODEL_ALS) || prev->als.factors != factors)
+        return 0;
+    const uint32_t n = (uint32_t)rs_idmap_size(items);
+    *init = rs_xcalloc((size_t)(n ? n : 1) * factors, sizeof **init);
+    *mask = rs_xcalloc(n ? n : 1, 1);
+    uint32_t matched = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *id = rs_idmap_get(items, i, &len);
+        const uint32_t j = rs_idmap_find(prev->items, id, len);
+        if (j == RS_INDEX_NONE || j >= prev->als.n_items)
+            continue;
+        memcpy(*init + (size_t)i * factors, prev->als.item_factors + (size_t)j * factors,
+               factors * sizeof **init);
+        (*mask)[i] = 1;
+        matched++;
+    }
+    return matched;
 }
 
 rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_report *report,
@@ -101,9 +158,8 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
                             "the store has no events to train on (import some first)");
     }
 
-    collector c = {.o = o, .metrics = NULL};
+    collector c = {.o = o, .models = json_object()};
     if (o->evaluate) {
-        c.metrics = json_array();
         rs_experiment_opts eo = o->eval;
         eo.models = o->models;
         t0 = rs_mono_s();
@@ -117,7 +173,18 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
     rs_fit_input in = {.ui = &d.ui, .ts_ms = d.ts_ms, .item_category = d.item_category,
                        .n_categories = (uint32_t)rs_idmap_size(d.categories),
                        .features = dopts.content ? &d.features : NULL};
-    if ((e = rs_fit_models(&in, o->models, &o->eval.params, out, NULL, diag)))
+    rs_model_params final = o->eval.params;
+    float *init;
+    uint8_t *mask;
+    r.warm_items = warm_start(o->warm, d.items, final.als.factors, &init, &mask);
+    final.als.init_item_factors = init;
+    final.als.init_mask = mask;
+    if (o->warm)
+        rs_log_info("warm start", RS_U("items", r.warm_items), RS_U("of", r.items));
+    e = rs_fit_models(&in, o->models, &final, out, NULL, diag);
+    rs_free(init);
+    rs_free(mask);
+    if (e)
         goto out;
     r.fit_seconds = rs_mono_s() - t0;
 
@@ -134,13 +201,28 @@ rs_err rs_train(rs_store *s, const rs_train_opts *o, rs_bundle *out, rs_train_re
         out->content = d.content;
         memset(&d.content, 0, sizeof d.content);
     }
-    out->meta = meta_json(o, &d, c.metrics, &r);
+    json_t *metrics = metrics_object(o, c.models, &r);
+    json_t *data = data_object(o, &d, &r);
+    out->meta = meta_json(o, data, metrics, &r);
+    r.metrics = metrics ? dump(metrics) : NULL;
+    r.data = dump(data);
+    json_decref(metrics);
+    json_decref(data);
 out:
-    json_decref(c.metrics);
+    json_decref(c.models);
     rs_dataset_destroy(&d);
     if (e)
         rs_bundle_destroy(out);
-    else if (report)
+    if (!e && report)
         *report = r;
+    else
+        rs_train_report_destroy(&r);
     return e;
+}
+
+void rs_train_report_destroy(rs_train_report *r)
+{
+    rs_free(r->metrics);
+    rs_free(r->data);
+    r->metrics = r->data = NULL;
 }

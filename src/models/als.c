@@ -9,6 +9,10 @@
  * first (prefetching ahead), so its four passes over them run from cache
  * rather than from scattered memory.
  *
+ * A warm start (rs_als_opts.init_item_factors) only replaces Y's random
+ * start, so the first user half-step solves against the given items. The
+ * progress and stop callbacks see X and Y in place through a view.
+ *
  * A half-iteration solves every row of one side against the other side's
  * fixed factors, rows in parallel (OpenMP, dynamic chunks: row lengths are
  * heavy-tailed), each thread with scratch allocated once. OpenBLAS runs
@@ -494,6 +498,22 @@ static bool all_finite(const float *a, size_t n)
     return true;
 }
 
+/* Warm start: copies the rows of o->init_item_factors that init_mask
+ * allows over Y (n_items, k), which holds the random start. Returns the
+ * first used row that is not finite, or n_items when all are. */
+static uint32_t warm_start(float *Y, uint32_t n_items, int k, const rs_als_opts *o)
+{
+    for (uint32_t i = 0; i < n_items; i++) {
+        if (o->init_mask && !o->init_mask[i])
+            continue;
+        const float *src = o->init_item_factors + (size_t)i * k;
+        if (!all_finite(src, (size_t)k))
+            return i;
+        memcpy(Y + (size_t)i * k, src, (size_t)k * sizeof *Y);
+    }
+    return n_items;
+}
+
 rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out, rs_diag *diag)
 {
     memset(out, 0, sizeof *out);
@@ -525,11 +545,22 @@ rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out, rs_
     }
     init_factors(X, ui, k, o->seed, 0);
     init_factors(Y, &iu, k, o->seed, (uint64_t)1 << 40);
+    if (o->init_item_factors) {
+        const uint32_t bad = warm_start(Y, ui->n_cols, k, o);
+        if (bad < ui->n_cols) {
+            e = rs_diag_fail(diag, RS_EINVAL,
+                             "als: the warm start's item %u has a non-finite factor", bad);
+            goto fail;
+        }
+    }
 
     const int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1); /* parallel over rows instead */
     uint64_t failed = 0;
-    for (uint32_t it = 1; it <= o->iterations; it++) {
+    /* What the callbacks see: the factors as they stand. */
+    const rs_als_model view = {ui->n_rows, ui->n_cols, o->factors, X, Y};
+    uint32_t stopped = 0;
+    for (uint32_t it = 1; it <= o->iterations && !stopped; it++) {
         const double t0 = rs_mono_s();
         gram(Y, ui->n_cols, k, G, scratch, per_thread, threads);
         half hu = {&uc, Y, X, G, o, k};
@@ -537,16 +568,23 @@ rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out, rs_
         gram(X, ui->n_rows, k, G, scratch, per_thread, threads);
         half hi = {&iu, X, Y, G, o, k};
         failed += solve_all(&hi, scratch, per_thread, threads);
-        rs_als_iter rep = {it, o->iterations, rs_mono_s() - t0, NAN};
+        rs_als_iter rep = {it, o->iterations, rs_mono_s() - t0, NAN, &view};
         if (o->compute_loss) {
             gram(Y, ui->n_cols, k, G, scratch, per_thread, threads);
             rep.loss = loss(&uc, X, Y, G, o, k, &iu, threads);
         }
         if (o->progress)
             o->progress(o->progress_ctx, &rep);
+        if (o->stop && o->stop(o->stop_ctx, &rep))
+            stopped = it;
     }
     openblas_set_num_threads(blas_threads);
     (void)failed; /* rows kept their previous vector; only possible with reg 0 */
+    if (stopped) {
+        e = rs_diag_fail(diag, RS_ECANCELED, "als: stopped early after iteration %u of %u",
+                         stopped, o->iterations);
+        goto fail;
+    }
     if (!all_finite(X, (size_t)ui->n_rows * k) || !all_finite(Y, (size_t)ui->n_cols * k)) {
         e = rs_diag_fail(diag, RS_EINTERNAL, "als: the fit diverged (non-finite factors); "
                                              "try a larger reg or a smaller alpha");

@@ -41,11 +41,18 @@ const char *rs_als_conf_name(rs_als_conf c);
 int rs_als_solver_parse(const char *s);
 const char *rs_als_solver_name(rs_als_solver s);
 
+typedef struct rs_als_model rs_als_model;
+
 /* One iteration's report. */
 typedef struct rs_als_iter {
     uint32_t iteration, iterations;  /* 1-based */
     double seconds;                  /* this iteration's wall time */
     double loss;                     /* mean weighted loss per pair; NaN unless computed */
+    /* The model after this iteration (user factors, then item factors
+     * solved against them), borrowed: valid only during the callback and
+     * never to be written. Recommending with it (rs_als_recommend) is
+     * allowed, from any number of threads. */
+    const rs_als_model *model;
 } rs_als_iter;
 
 typedef struct rs_als_opts {
@@ -65,6 +72,23 @@ typedef struct rs_als_opts {
     bool compute_loss;
     void (*progress)(void *ctx, const rs_als_iter *it);
     void *progress_ctx;
+    /* Optional early stop: called after every iteration (after progress),
+     * on the fitting thread, outside any parallel region; returning true
+     * ends the fit, which then fails with RS_ECANCELED, frees everything
+     * and says in diag at which iteration it was stopped. NULL: never. */
+    bool (*stop)(void *ctx, const rs_als_iter *it);
+    void *stop_ctx;
+    /* Optional warm start, borrowed for the call: the item factors of an
+     * earlier fit, (n_items, factors) row-major, with n_items the
+     * matrix's columns and factors as above. The first half-iteration
+     * then solves the users against these items instead of against a
+     * random start. init_mask (n_items flags, may be NULL: every row is
+     * used) marks with 0 the rows to start randomly instead, such as
+     * items the earlier model did not have. An item with no interactions
+     * ends at zero whatever it started from. RS_EINVAL when a used row
+     * holds a non-finite value. */
+    const float *init_item_factors;
+    const uint8_t *init_mask;
 } rs_als_opts;
 
 /* The defaults (measured on MovieLens by bench/quality; see als.c). */
@@ -76,15 +100,15 @@ typedef struct rs_als_opts {
 #define RS_ALS_DEFAULT_CG_STEPS 3
 void rs_als_opts_default(rs_als_opts *o);
 
-typedef struct rs_als_model {
+struct rs_als_model {
     uint32_t n_users, n_items, factors;
     float *user_factors;  /* (n_users, factors) row-major */
     float *item_factors;  /* (n_items, factors) row-major */
-} rs_als_model;
+};
 
 /* Fits on the user x item matrix ui. Errors: RS_EINVAL (a bad option,
  * named in diag), RS_ENOMEM, RS_EINTERNAL (the fit diverged to non-finite
- * values). *out is zeroed on error. */
+ * values), RS_ECANCELED (o->stop asked to stop). *out is zeroed on error. */
 RS_MUST_USE rs_err rs_als_fit(const rs_csr *ui, const rs_als_opts *o, rs_als_model *out,
                               rs_diag *diag);
 

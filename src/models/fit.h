@@ -29,6 +29,16 @@ typedef struct rs_model_params {
 /* The defaults of every model (see each model's header for why). */
 void rs_model_params_default(rs_model_params *p);
 
+/* p as a JSON object {"als": {"factors": 64, ...}, "hybrid": {...}, ...}
+ * (models/params_json.c); free with rs_free. */
+char *rs_model_params_json(const rs_model_params *p);
+
+/* Overrides the parameters of p named in json (the shape above; sections
+ * and keys left out keep their value). RS_EINVAL names an unknown
+ * parameter or a bad value; p is unchanged then. */
+RS_MUST_USE rs_err rs_model_params_from_json(const char *json, rs_model_params *p,
+                                             rs_diag *diag);
+
 /* What the models are fitted on. Borrowed for the call. */
 typedef struct rs_fit_input {
     const rs_csr *ui;               /* n_users x n_items */

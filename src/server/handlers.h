@@ -63,6 +63,20 @@ void rs__h_item_get(rs_service *s, const rs_http_request *req, const char *arg,
 void rs__h_item_patch(rs_service *s, const rs_http_request *req, const char *arg,
                       rs_http_response *resp);
 
+/* admin.c */
+void rs__h_train(rs_service *s, const rs_http_request *req, const char *arg,
+                 rs_http_response *resp);
+void rs__h_runs_list(rs_service *s, const rs_http_request *req, const char *arg,
+                     rs_http_response *resp);
+void rs__h_run_get(rs_service *s, const rs_http_request *req, const char *arg,
+                   rs_http_response *resp);
+void rs__h_models_list(rs_service *s, const rs_http_request *req, const char *arg,
+                       rs_http_response *resp);
+void rs__h_model_promote(rs_service *s, const rs_http_request *req, const char *arg,
+                         rs_http_response *resp);
+void rs__h_model_rollback(rs_service *s, const rs_http_request *req, const char *arg,
+                          rs_http_response *resp);
+
 /* ops.c */
 void rs__h_healthz(rs_service *s, const rs_http_request *req, const char *arg,
                    rs_http_response *resp);

@@ -10,11 +10,13 @@
 
 static const char *const route_names[RS_ROUTE_COUNT] = {
     "/v1/recommend", "/v1/similar", "/v1/popular", "/v1/events", "/v1/users", "/v1/items",
-    "/healthz",      "/readyz",     "/metrics",    "/docs",      "other",
+    "/healthz",      "/readyz",     "/metrics",    "/docs",      "/v1/train", "/v1/runs",
+    "/v1/models",    "other",
 };
 
 /* The statuses counted one by one; the last slot is "every other". */
-static const int statuses[RS_METRIC_STATUSES - 1] = {200, 201, 400, 401, 404, 405, 413, 500, 501, 503};
+static const int statuses[RS_METRIC_STATUSES - 1] = {200, 201, 202, 400, 401, 404,
+                                                     405, 409, 413, 500, 501, 503};
 
 /* Upper bounds of the duration buckets in seconds (the last is +Inf). */
 static const double bounds[RS_METRIC_BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -141,6 +143,23 @@ char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size
             "# TYPE recsys_model_reload_failures_total counter\n"
             "recsys_model_reload_failures_total %llu\n",
             (unsigned long long)load(&m->reloads), (unsigned long long)load(&m->reload_failures));
+    fprintf(f,
+            "# HELP recsys_training_runs_total Training runs of this server's scheduler, by "
+            "outcome.\n"
+            "# TYPE recsys_training_runs_total counter\n"
+            "recsys_training_runs_total{status=\"finished\"} %llu\n"
+            "recsys_training_runs_total{status=\"failed\"} %llu\n"
+            "# HELP recsys_training_in_progress 1 while this server runs a training.\n"
+            "# TYPE recsys_training_in_progress gauge\n"
+            "recsys_training_in_progress %llu\n"
+            "# HELP recsys_training_last_success_timestamp_seconds When this server's last "
+            "training run finished (0: none yet).\n"
+            "# TYPE recsys_training_last_success_timestamp_seconds gauge\n"
+            "recsys_training_last_success_timestamp_seconds %.3f\n",
+            (unsigned long long)load(&m->train_finished),
+            (unsigned long long)load(&m->train_failed),
+            (unsigned long long)load(&m->train_running),
+            (double)load(&m->train_last_success_ms) / 1e3);
     fprintf(f,
             "# HELP recsys_model_version The model version being served (0: none).\n"
             "# TYPE recsys_model_version gauge\n"

@@ -1,6 +1,6 @@
 /* The server's Prometheus metrics: request counts by route and status, a
- * request-duration histogram by route, recommendation fallbacks by reason
- * and model reloads. Lock-free counters (relaxed atomics) updated from the
+ * request-duration histogram by route, recommendation fallbacks by reason,
+ * model reloads and the training runs of the server's scheduler. Lock-free counters (relaxed atomics) updated from the
  * request threads; rs_metrics_render writes the text exposition format. */
 #ifndef RS_SERVER_METRICS_H
 #define RS_SERVER_METRICS_H
@@ -23,12 +23,15 @@ typedef enum rs_route_id {
     RS_ROUTE_READYZ,
     RS_ROUTE_METRICS,
     RS_ROUTE_DOCS,
+    RS_ROUTE_TRAIN,
+    RS_ROUTE_RUNS,
+    RS_ROUTE_MODELS,
     RS_ROUTE_OTHER,     /* routes not yet served, 404s and 405s */
     RS_ROUTE_COUNT,
 } rs_route_id;
 
 /* Statuses counted one by one; others fall in the last slot. */
-#define RS_METRIC_STATUSES 11
+#define RS_METRIC_STATUSES 13
 #define RS_METRIC_BUCKETS 12
 
 typedef enum rs_fallback {
@@ -46,6 +49,9 @@ typedef struct rs_metrics {
     atomic_uint_fast64_t reloads, reload_failures;
     atomic_uint_fast64_t events;   /* ingested through the API */
     atomic_uint_fast64_t foldins;  /* user vectors recomputed from new events */
+    atomic_uint_fast64_t train_finished, train_failed;  /* runs of this server's scheduler */
+    atomic_uint_fast64_t train_running;                 /* 1 while one runs */
+    atomic_uint_fast64_t train_last_success_ms;         /* 0: none yet */
 } rs_metrics;
 
 void rs_metrics_init(rs_metrics *m);

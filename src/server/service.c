@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -10,7 +11,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "eval/train.h"
-#include "models/publish.h"
+#include "registry/registry.h"
 
 rs_snapshot *rs_service_acquire(rs_service *s)
 {
@@ -185,51 +186,100 @@ static rs_err serve_popularity(rs_service *s, bool *swapped, rs_diag *diag)
     return RS_OK;
 }
 
-rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
+/* The production version of the registry into *v (in arena a); *found
+ * says whether there is one. */
+static rs_err production_version(rs_service *s, rs_arena *a, rs_model_version *v, bool *found,
+                                 rs_diag *diag)
 {
-    *swapped = false;
-    uint64_t version;
+    pthread_mutex_lock(&s->store_lock);
+    rs_err e = rs_store_get_model_version(s->store, s->model_name, 0, a, v);
+    if (e && e != RS_ENOTFOUND)
+        rs_diag_fail(diag, e, "reading the registry: %s", rs_store_errmsg(s->store));
+    pthread_mutex_unlock(&s->store_lock);
+    *found = e == RS_OK;
+    return e == RS_ENOTFOUND ? RS_OK : e;
+}
+
+/* Fetches, loads and installs version v. */
+static rs_err load_version(rs_service *s, const rs_model_version *v, rs_diag *diag)
+{
     char path[4200];
-    rs_err e = rs_model_dir_current(s->model_dir, &version, path, sizeof path, diag);
-    if (e == RS_ENOTFOUND)
-        return serve_popularity(s, swapped, diag);
-    if (e)
-        return e;
-    rs_snapshot *cur = rs_service_acquire(s);
-    const bool same = cur && cur->version == version;
-    rs_snapshot_release(cur);
-    if (same)
-        return RS_OK;
-    rs_snapshot *snap = rs_xcalloc(1, sizeof *snap);
+    bool temporary;
     const double t0 = rs_mono_s();
-    if ((e = rs_bundle_load(path, &snap->b, diag))) {
+    rs_err e = rs_registry_fetch(s->objects, v, s->tmp_dir, path, sizeof path, &temporary, diag);
+    if (e) {
+        atomic_fetch_add(&s->metrics.reload_failures, 1);
+        return e;
+    }
+    rs_snapshot *snap = rs_xcalloc(1, sizeof *snap);
+    e = rs_bundle_load(path, &snap->b, diag);
+    if (temporary)
+        unlink(path); /* the loaded file stays mapped */
+    if (e) {
         rs_free(snap);
         atomic_fetch_add(&s->metrics.reload_failures, 1);
         return e;
     }
-    if ((e = prepare(s, snap, path, diag)))
+    if ((e = prepare(s, snap, v->uri, diag)))
         return e;
-    snap->version = version;
+    snap->version = v->version;
     install(s, snap, t0);
-    rs_log_info("model loaded", RS_U("version", version), RS_S("path", path),
+    rs_log_info("model loaded", RS_U("version", v->version), RS_S("uri", v->uri),
                 RS_F("seconds", snap->load_seconds));
-    *swapped = true;
     return RS_OK;
 }
 
-rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url,
-                       size_t foldin_capacity, rs_diag *diag)
+static rs_err reload_locked(rs_service *s, bool *swapped, rs_diag *diag)
+{
+    rs_arena a;
+    rs_arena_init(&a, 4096);
+    rs_model_version v;
+    bool found;
+    rs_err e = production_version(s, &a, &v, &found, diag);
+    if (!e && !found)
+        e = serve_popularity(s, swapped, diag);
+    if (e || !found) {
+        rs_arena_destroy(&a);
+        return e;
+    }
+    rs_snapshot *cur = rs_service_acquire(s);
+    const bool same = cur && cur->version == v.version;
+    rs_snapshot_release(cur);
+    if (!same && !(e = load_version(s, &v, diag)))
+        *swapped = true;
+    rs_arena_destroy(&a);
+    return e;
+}
+
+rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag)
+{
+    *swapped = false;
+    pthread_mutex_lock(&s->reload_lock);
+    const rs_err e = reload_locked(s, swapped, diag);
+    pthread_mutex_unlock(&s->reload_lock);
+    return e;
+}
+
+rs_err rs_service_init(rs_service *s, const rs_service_opts *o, rs_diag *diag)
 {
     memset(s, 0, sizeof *s);
-    s->foldin_capacity = foldin_capacity;
+    s->foldin_capacity = o->foldin_capacity;
     rs_metrics_init(&s->metrics);
-    rs_err e = rs_model_dir_from_url(models_url, s->model_dir, sizeof s->model_dir, diag);
+    if (strlen(o->model_name) >= sizeof s->model_name ||
+        strlen(o->tmp_dir) >= sizeof s->tmp_dir)
+        return rs_diag_fail(diag, RS_EINVAL, "model name or temporary folder too long");
+    memcpy(s->model_name, o->model_name, strlen(o->model_name) + 1);
+    memcpy(s->tmp_dir, o->tmp_dir, strlen(o->tmp_dir) + 1);
+    rs_err e = rs_objstore_open(o->models_url, &s->objects, diag);
     if (e)
         return e;
-    if ((e = rs_store_open(db_url, &s->store, diag)))
+    if ((e = rs_store_open(o->db_url, &s->store, diag))) {
+        rs_objstore_close(s->objects);
         return e;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->store_lock, NULL);
+    pthread_mutex_init(&s->reload_lock, NULL);
     bool swapped;
     if ((e = rs_service_reload(s, &swapped, diag))) {
         rs_service_destroy(s);
@@ -244,6 +294,9 @@ void rs_service_destroy(rs_service *s)
     s->cur = NULL;
     rs_store_close(s->store);
     s->store = NULL;
+    rs_objstore_close(s->objects);
+    s->objects = NULL;
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->store_lock);
+    pthread_mutex_destroy(&s->reload_lock);
 }

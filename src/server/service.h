@@ -1,6 +1,7 @@
-/* The state `recsys serve` answers from: the store, the model store's
- * folder, the model version being served (a reference-counted snapshot,
- * swapped atomically when a new version is published) and the metrics.
+/* The state `recsys serve` answers from: the store, the model store and
+ * the registry's name for the model, the version being served (a
+ * reference-counted snapshot, swapped atomically when another version goes
+ * to production), the training scheduler and the metrics.
  * Created once at startup; the request handlers (router.c, recs.c, ops.c)
  * only read it, apart from the snapshot references and the counters. */
 #ifndef RS_SERVER_SERVICE_H
@@ -15,6 +16,7 @@
 #include "core/err.h"
 #include "models/bundle.h"
 #include "models/score.h"
+#include "registry/objstore.h"
 #include "server/foldin.h"
 #include "server/fresh.h"
 #include "server/http.h"
@@ -51,8 +53,14 @@ typedef struct rs_snapshot {
     atomic_int refs;
 } rs_snapshot;
 
+struct rs_scheduler;
+
 typedef struct rs_service {
-    char model_dir[4096];
+    char model_name[65];        /* the model's name in the registry */
+    char tmp_dir[4096];         /* where remote artifacts are downloaded */
+    rs_objstore *objects;       /* guarded by reload_lock */
+    pthread_mutex_t reload_lock; /* one reload at a time */
+    struct rs_scheduler *scheduler; /* training runs (POST /v1/train); NULL for none */
     rs_store *store;            /* guarded by store_lock */
     pthread_mutex_t store_lock;
     pthread_mutex_t lock;       /* guards cur */
@@ -78,20 +86,29 @@ RS_MUST_USE rs_err rs_service_set_keys(rs_service *s, const char *key, const cha
  * (with a hybrid model). */
 void rs_service_item_written(rs_service *s, const rs_item *it);
 
-/* Opens the store at db_url and the model store at models_url, and loads
- * the current model version when there is one (having none yet is not an
- * error: see rs_service_reload). foldin_capacity bounds the users whose
- * vectors are updated in real time (server/foldin.h). Errors: the store's, a malformed model
- * store URL, a current model that cannot be loaded. */
-RS_MUST_USE rs_err rs_service_init(rs_service *s, const char *db_url, const char *models_url,
-                                   size_t foldin_capacity, rs_diag *diag);
+/* What a service is started with. */
+typedef struct rs_service_opts {
+    const char *db_url, *models_url;
+    const char *model_name;     /* the registry's name of the model served */
+    const char *tmp_dir;        /* for downloads from a remote model store */
+    size_t foldin_capacity;     /* users whose vectors follow their events in
+                                 * real time (server/foldin.h) */
+} rs_service_opts;
 
-/* Loads the model store's current version when it differs from the one
- * being served, verifies it and swaps it in; *swapped says whether it did.
- * A version that fails to load is refused (the error says why) and the
- * served one stays. While no version is published, serves popularity
- * computed from the store's events as version 0 (recomputed when their
- * number changes); with no events either, nothing is served yet. */
+/* Opens the store and the model store, and loads the production version
+ * when there is one (having none yet is not an error: see
+ * rs_service_reload). Errors: the store's, a malformed model store URL, a
+ * production version that cannot be loaded. */
+RS_MUST_USE rs_err rs_service_init(rs_service *s, const rs_service_opts *o, rs_diag *diag);
+
+/* Loads the registry's production version when it differs from the one
+ * being served: fetches its artifact, checks its checksum, verifies and
+ * prepares it beside the served one and swaps it in; *swapped says
+ * whether it did. A version that fails is refused (the error says why) and
+ * the served one stays. While no version is in production, serves
+ * popularity computed from the store's events as version 0 (recomputed
+ * when their number changes); with no events either, nothing is served
+ * yet. One reload runs at a time. */
 RS_MUST_USE rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag);
 
 /* A reference to the served snapshot, or NULL when there is none; give it

@@ -125,9 +125,8 @@ void rs_store_rollback(rs_store *s)
 /* Runs a write inside the caller's transaction, or inside its own one when
  * none is open. A failed write inside the caller's transaction rolls it
  * back too: a half-applied batch must never be committed later. */
-typedef rs_err (*write_fn)(rs_store *s, const void *rows, size_t n, rs_write_stats *st);
-
-static rs_err in_write_tx(rs_store *s, write_fn fn, const void *rows, size_t n, rs_write_stats *st)
+rs_err rs__store_in_write_tx(rs_store *s, rs__write_fn fn, const void *rows, size_t n,
+                       rs_write_stats *st)
 {
     if (s->tx == RS__TX_READ)
         return rs__store_fail(s, RS_EINVAL, "cannot write inside a read transaction");
@@ -243,7 +242,7 @@ rs_err rs_store_put_users(rs_store *s, const rs_user *users, size_t n, rs_write_
         rows[done].id = users[done].id;
     }
     if (e == RS_OK)
-        e = in_write_tx(s, put_users_fn, rows, n, stats);
+        e = rs__store_in_write_tx(s, put_users_fn, rows, n, stats);
     for (size_t i = 0; i < done; i++)
         rs_free(rows[i].attrs_json);
     rs_free(rows);
@@ -282,7 +281,7 @@ rs_err rs_store_put_items(rs_store *s, const rs_item *items, size_t n, rs_write_
     for (; done < n && e == RS_OK; done++)
         e = item_row(s, done, &items[done], &rows[done]);
     if (e == RS_OK)
-        e = in_write_tx(s, put_items_fn, rows, n, stats);
+        e = rs__store_in_write_tx(s, put_items_fn, rows, n, stats);
     for (size_t i = 0; i < done; i++) {
         rs_free(rows[i].tags_json);
         rs_free(rows[i].attrs_json);
@@ -318,7 +317,7 @@ rs_err rs_store_add_events(rs_store *s, const rs_event *events, size_t n, rs_wri
     }
     if (n == 0)
         return RS_OK;
-    return in_write_tx(s, add_events_fn, events, n, stats);
+    return rs__store_in_write_tx(s, add_events_fn, events, n, stats);
 }
 
 static rs_err record_import_fn(rs_store *s, const void *rec, size_t n, rs_write_stats *st)
@@ -333,7 +332,7 @@ rs_err rs_store_record_import(rs_store *s, const rs_import_rec *rec)
     s->errmsg[0] = '\0';
     if (!rec->sha256 || strlen(rec->sha256) != 64 || !rec->path || !rec->format)
         return rs__store_fail(s, RS_EINVAL, "import record needs a 64-digit sha256, path and format");
-    return in_write_tx(s, record_import_fn, rec, 1, NULL);
+    return rs__store_in_write_tx(s, record_import_fn, rec, 1, NULL);
 }
 
 /* --- reads ------------------------------------------------------------------ */

@@ -205,4 +205,89 @@ RS_MUST_USE rs_err rs_store_find_import(rs_store *s, const char *sha256, rs_aren
 /* Remembers an import (replacing an earlier record of the same hash). */
 RS_MUST_USE rs_err rs_store_record_import(rs_store *s, const rs_import_rec *rec);
 
+/* --- training runs ----------------------------------------------------- */
+
+/* One training, tuning or tuning-trial run as the tracker records it. */
+typedef struct rs_run {
+    const char *id;          /* 1..64 bytes of [A-Za-z0-9._-] */
+    const char *kind;        /* "train", "retrain", "tune" or "trial" */
+    const char *status;      /* "running", "finished" or "failed" */
+    const char *model;       /* models trained, comma-separated; NULL means "" */
+    const char *parent_id;   /* a trial's tune run; NULL for none */
+    int64_t started_ms;
+    int64_t ended_ms;        /* 0 while running */
+    const char *params;      /* JSON objects; NULL means {} */
+    const char *data;        /* the data fingerprint */
+    const char *metrics;     /* held-out metrics by model */
+    const char *timings;     /* seconds by phase */
+    const char *artifact_uri;  /* NULL for none */
+    uint64_t version;        /* the model version registered from it; 0 for none */
+    const char *note;        /* what happened to its model; NULL for none */
+    const char *error;       /* why it failed; NULL for none */
+    const char *host;        /* NULL means "" */
+    int64_t pid;
+} rs_run;
+
+/* Which runs rs_store_list_runs returns; NULL fields match every run. */
+typedef struct rs_run_filter {
+    const char *model;       /* runs that trained this model */
+    const char *status;
+    const char *kind;
+    const char *parent_id;
+} rs_run_filter;
+
+/* Creates run r, or replaces every field of the run with its id. RS_EINVAL
+ * names a bad field. */
+RS_MUST_USE rs_err rs_store_put_run(rs_store *s, const rs_run *r);
+
+/* One run; RS_ENOTFOUND when absent. Strings live in arena a. */
+RS_MUST_USE rs_err rs_store_get_run(rs_store *s, const char *id, rs_arena *a, rs_run *out);
+
+/* Up to `limit` runs matching f (NULL for all), newest first, starting
+ * after the run `after` (NULL to start; a cursor from an earlier page). */
+RS_MUST_USE rs_err rs_store_list_runs(rs_store *s, const rs_run_filter *f, const char *after,
+                                      size_t limit, rs_arena *a, rs_run **out, size_t *n);
+
+/* --- model versions ------------------------------------------------------ */
+
+/* One version in the model registry. */
+typedef struct rs_model_version {
+    const char *name;        /* the model's name in the registry (an id) */
+    uint64_t version;        /* 1, 2, ... per name */
+    const char *run_id;      /* the run that made it; NULL for none */
+    const char *uri;         /* where its artifact is */
+    const char *checksum;    /* the artifact's SHA-256, 64 hex digits */
+    uint64_t size_bytes;
+    const char *stage;       /* "candidate", "production" or "archived" */
+    const char *metrics;     /* JSON object; NULL means {} */
+    const char *note;        /* NULL means "" */
+    int64_t created_ms;      /* set by reads; ignored by writes */
+    int64_t promoted_ms;     /* when it last became production; 0 for never */
+} rs_model_version;
+
+/* Registers v as the next version of v->name and sets v->version. At most
+ * one version of a name is in production: a second one is refused
+ * (RS_EINVAL), so demote the old one first in the same transaction. */
+RS_MUST_USE rs_err rs_store_add_model_version(rs_store *s, rs_model_version *v);
+
+/* Moves a version to `stage`. promoted_ms > 0 records it as the time it
+ * became production, < 0 forgets it, 0 keeps it; note NULL keeps the note.
+ * RS_ENOTFOUND when there is no such version. */
+RS_MUST_USE rs_err rs_store_set_model_stage(rs_store *s, const char *name, uint64_t version,
+                                            const char *stage, int64_t promoted_ms,
+                                            const char *note);
+
+/* One version; version 0 means the one in production. RS_ENOTFOUND when
+ * there is none. */
+RS_MUST_USE rs_err rs_store_get_model_version(rs_store *s, const char *name, uint64_t version,
+                                              rs_arena *a, rs_model_version *out);
+
+/* Every version of name, newest first. */
+RS_MUST_USE rs_err rs_store_list_model_versions(rs_store *s, const char *name, rs_arena *a,
+                                                rs_model_version **out, size_t *n);
+
+/* Forgets a version (its artifact is the registry's to delete). */
+RS_MUST_USE rs_err rs_store_delete_model_version(rs_store *s, const char *name,
+                                                 uint64_t version);
+
 #endif

@@ -59,6 +59,22 @@ typedef struct rs_store_ops {
     rs_err (*scan_events)(rs_store *s, rs_event_scan_fn fn, void *ctx);
     rs_err (*event_types)(rs_store *s, rs_arena *a, const char ***names, size_t *n);
     rs_err (*find_import)(rs_store *s, const char *sha256, rs_arena *a, rs_import_rec *out);
+
+    /* Runs and model versions. put_run and add_model_version receive
+     * records whose JSON fields are canonical and never NULL, and run
+     * inside a write transaction like the other writes. */
+    rs_err (*put_run)(rs_store *s, const rs_run *r);
+    rs_err (*get_run)(rs_store *s, const char *id, rs_arena *a, rs_run *out);
+    rs_err (*list_runs)(rs_store *s, const rs_run_filter *f, const char *after, size_t limit,
+                        rs_arena *a, rs_run **out, size_t *n);
+    rs_err (*add_model_version)(rs_store *s, rs_model_version *v);
+    rs_err (*set_model_stage)(rs_store *s, const char *name, uint64_t version,
+                              const char *stage, int64_t promoted_ms, const char *note);
+    rs_err (*get_model_version)(rs_store *s, const char *name, uint64_t version, rs_arena *a,
+                                rs_model_version *out);
+    rs_err (*list_model_versions)(rs_store *s, const char *name, rs_arena *a,
+                                  rs_model_version **out, size_t *n);
+    rs_err (*delete_model_version)(rs_store *s, const char *name, uint64_t version);
 } rs_store_ops;
 
 /* The common head of every backend's handle (backends embed it first). */
@@ -68,6 +84,13 @@ struct rs_store {
     int schema_version;   /* set by the backend on open */
     char errmsg[512];
 };
+
+/* Runs fn(s, rows, n, st) inside the caller's write transaction, or inside
+ * its own one when none is open (store.c). A failure rolls the
+ * transaction back either way. */
+typedef rs_err (*rs__write_fn)(rs_store *s, const void *rows, size_t n, rs_write_stats *st);
+rs_err rs__store_in_write_tx(rs_store *s, rs__write_fn fn, const void *rows, size_t n,
+                       rs_write_stats *st);
 
 /* Records a failure's detail on the handle and returns e. */
 rs_err rs__store_fail(rs_store *s, rs_err e, const char *fmt, ...) RS_PRINTF(3, 4);

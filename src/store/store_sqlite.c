@@ -144,6 +144,16 @@ static rs_err db_fail(sq_store *q, const char *what)
     return rs__store_fail(&q->base, e, "%s: %s", what, sqlite3_errmsg(q->db));
 }
 
+sqlite3 *rs__sqlite_db(rs_store *s)
+{
+    return sq(s)->db;
+}
+
+rs_err rs__sqlite_fail(rs_store *s, const char *what)
+{
+    return db_fail(sq(s), what);
+}
+
 /* The prepared statement `id`, reset and with bindings cleared; NULL (with
  * the error recorded) when it cannot be prepared. */
 static sqlite3_stmt *stmt(sq_store *q, stmt_id id)
@@ -950,4 +960,12 @@ const rs_store_ops rs__store_sqlite_ops = {
     .scan_events = sq_scan_events,
     .event_types = sq_event_types,
     .find_import = sq_find_import,
+    .put_run = rs__sqlite_put_run,
+    .get_run = rs__sqlite_get_run,
+    .list_runs = rs__sqlite_list_runs,
+    .add_model_version = rs__sqlite_add_model_version,
+    .set_model_stage = rs__sqlite_set_model_stage,
+    .get_model_version = rs__sqlite_get_model_version,
+    .list_model_versions = rs__sqlite_list_model_versions,
+    .delete_model_version = rs__sqlite_delete_model_version,
 };

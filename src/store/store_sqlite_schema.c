@@ -72,6 +72,25 @@ static const char *const migrations[] = {
     "  stage TEXT NOT NULL DEFAULT 'candidate',"
     "  created_ms INTEGER NOT NULL,"
     "  PRIMARY KEY(name, version));",
+    /* 2: what the run tracker and the model registry record beyond that:
+     * a run's parent (tuning trials), data fingerprint, timings, artifact,
+     * version, note and where it ran; a version's metrics, promotion time
+     * and note. One production version per name. */
+    "ALTER TABLE runs ADD COLUMN parent_id TEXT;"
+    "ALTER TABLE runs ADD COLUMN data TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE runs ADD COLUMN timings TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE runs ADD COLUMN artifact_uri TEXT;"
+    "ALTER TABLE runs ADD COLUMN version INTEGER;"
+    "ALTER TABLE runs ADD COLUMN note TEXT;"
+    "ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE runs ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX runs_by_start ON runs(started_ms, id);"
+    "CREATE INDEX runs_by_parent ON runs(parent_id, started_ms);"
+    "ALTER TABLE model_versions ADD COLUMN metrics TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE model_versions ADD COLUMN promoted_ms INTEGER;"
+    "ALTER TABLE model_versions ADD COLUMN note TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX model_versions_one_production ON model_versions(name) "
+    "  WHERE stage = 'production';",
 };
 
 int rs__sqlite_schema_latest(void)

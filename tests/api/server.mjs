@@ -67,13 +67,16 @@ function run(args, env = {}) {
   });
 }
 
-/** A temp folder with a trained demo store: `recsys demo --no-serve`.
- *  Returns { dir, db, models, remove() }. */
+/** A temp folder with a trained demo store: `recsys demo --no-serve`,
+ *  then a second version (trained without an evaluation), so that the
+ *  registry has one to roll back to. Returns { dir, db, models, remove() }. */
 export async function makeDemo({ users = 300, items = 120, events = 15000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'recsys-api-'));
   try {
     await run(['demo', '--dir', dir, '--users', String(users), '--items', String(items),
                '--events', String(events), '--no-serve', '--log-level', 'warn']);
+    await run(['train', '--db', `sqlite://${dir}/recsys.db`, '--models', `file://${dir}/models`,
+               '--no-eval', '--promote', 'always', '--log-level', 'warn']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -220,8 +223,9 @@ export async function listIds(base, collection, headers = {}) {
   return ids;
 }
 
-/** The first user and item of the server at base (the demo's u1 and i1),
- *  as sampleValue's known values for the description's UserId and ItemId. */
+/** The first user, item and run of the server at base (the demo's u1 and
+ *  i1) and its production model version, as sampleValue's known values
+ *  for the description's UserId, ItemId, RunId and VersionNumber. */
 export async function knownIds(base, headers = {}) {
   const first = async (collection, key) => {
     const res = await request(base, { path: `/v1/${collection}?limit=1`, headers });
@@ -229,9 +233,14 @@ export async function knownIds(base, headers = {}) {
     assert.ok(res.json[collection].length > 0, `the store has no ${collection}`);
     return res.json[collection][0][key];
   };
+  const models = await request(base, { path: '/v1/models', headers });
+  assert.equal(models.status, 200, `listing model versions: ${models.text}`);
+  assert.ok(models.json.production, 'no model version is in production');
   return {
     '#/components/schemas/UserId': await first('users', 'user_id'),
     '#/components/schemas/ItemId': await first('items', 'item_id'),
+    '#/components/schemas/RunId': await first('runs', 'id'),
+    '#/components/schemas/VersionNumber': String(models.json.production),
   };
 }
 

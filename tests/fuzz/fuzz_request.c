@@ -24,7 +24,7 @@
 #include "data/generate.h"
 #include "data/import.h"
 #include "eval/train.h"
-#include "models/publish.h"
+#include "registry/job.h"
 #include "server/handlers.h"
 #include "server/service.h"
 
@@ -78,22 +78,21 @@ static void setup(void)
         if (rs_import(st, &p, 1, &io, &ir, &d))
             die("import", d.msg);
     }
-    rs_train_opts to = {.models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR,
-                        .agg = RS_AGG_SUM};
-    rs_model_params_default(&to.eval.params);
-    rs_bundle b;
-    rs_train_report tr;
-    if (rs_train(st, &to, &b, &tr, &d))
-        die("train", d.msg);
-    rs_store_close(st);
-    snprintf(models, sizeof models, "%s/models", dir);
-    uint64_t version;
-    if (rs_model_dir_publish(models, &b, &version, path, sizeof path, &d))
-        die("publish", d.msg);
-    rs_bundle_destroy(&b);
+    rs_job_opts jo = {.kind = "train", .name = "default",
+                      .policy = rs_registry_policy_default(), .tmp_dir = dir};
+    jo.train = (rs_train_opts){.models = RS_MODEL_POPULARITY | RS_MODEL_ALS | RS_MODEL_SIMILAR,
+                               .agg = RS_AGG_SUM};
+    rs_model_params_default(&jo.train.eval.params);
     snprintf(models, sizeof models, "file://%s/models", dir);
-    if (rs_service_init(&svc, url, models, 1000, &d) ||
-        rs_service_set_keys(&svc, "k", NULL, &d))
+    rs_objstore *objects;
+    rs_job_result jr;
+    if (rs_objstore_open(models, &objects, &d) || rs_job_train(st, objects, &jo, &jr, &d))
+        die("train", d.msg);
+    rs_objstore_close(objects);
+    rs_store_close(st);
+    const rs_service_opts so = {.db_url = url, .models_url = models, .model_name = "default",
+                                .tmp_dir = dir, .foldin_capacity = 1000};
+    if (rs_service_init(&svc, &so, &d) || rs_service_set_keys(&svc, "k", NULL, &d))
         die("service", d.msg);
     ready = true;
 }

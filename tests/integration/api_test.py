@@ -243,8 +243,10 @@ for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
 check(R.stop() == 0, "stops with status 0")
 
 # --- no model published: popularity from the store ---------------------------
+# A model name the registry has no version of.
 os.makedirs(f"{DIR}/no-models", exist_ok=True)
-P = Server(RECSYS, DB, f"file://{DIR}/no-models", f"{DIR}/api-nomodel.log")
+P = Server(RECSYS, DB, f"file://{DIR}/no-models", f"{DIR}/api-nomodel.log",
+           args=["--model-name", "unpublished"])
 st, doc, _, _ = P.request("GET", "/readyz")
 check(st == 200 and doc["model_version"] == 0, "no model: ready on the store's popularity", doc)
 st, doc, _, _ = P.request("GET", f"/v1/recommend?user_id={user}&n=5")

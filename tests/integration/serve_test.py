@@ -250,7 +250,8 @@ for t in threads:
     t.start()
 for version in (2, 3):
     subprocess.run([RECSYS, "train", "--db", DB, "--models", MODELS, "--no-eval",
-                    "--log-level", "warn", "--factors", "16"], check=True, capture_output=True)
+                    "--promote", "always", "--log-level", "warn", "--factors", "16"],
+                   check=True, capture_output=True)
     PROC.send_signal(signal.SIGHUP)
     deadline = time.time() + 10
     while time.time() < deadline:
@@ -266,11 +267,17 @@ for t in threads:
 check(not results["bad"] and results["ok"] > 100,
       f"no failed request during the swaps ({results['ok']} answered)", results["bad"][:5])
 
-# A corrupt version is refused; the served one stays.
-with open(f"{DIR}/models/model-4.rsm", "wb") as f:
-    f.write(b"RSMODEL\0" + os.urandom(200))
-with open(f"{DIR}/models/CURRENT", "w") as f:
-    f.write("4\n")
+# A version whose artifact was damaged after it was registered is refused
+# (its checksum no longer matches); the served one stays.
+out = subprocess.run([RECSYS, "train", "--db", DB, "--models", MODELS, "--no-eval",
+                      "--promote", "never", "--json", "--log-level", "warn", "--factors", "16"],
+                     check=True, capture_output=True, text=True).stdout
+v4 = json.loads(out.splitlines()[-1])
+check(v4["version"] == 4 and v4["stage"] == "candidate", "version 4 kept as a candidate", v4)
+with open(v4["uri"][len("file://"):], "r+b") as f:
+    f.seek(100)
+    f.write(os.urandom(64))
+subprocess.run([RECSYS, "models", "promote", "4", "--db", DB], check=True, capture_output=True)
 PROC.send_signal(signal.SIGHUP)
 time.sleep(0.5)
 st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=3")
