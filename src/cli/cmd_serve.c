@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "models/fit.h"
 #include "server/http.h"
+#include "server/poller.h"
 #include "server/scheduler.h"
 #include "server/service.h"
 
@@ -132,9 +133,9 @@ static pthread_t signal_waiter;
 /* Runs when a stop or reload signal reaches a thread that does not block
  * it: one a library started before the signals were blocked (OpenBLAS
  * starts its pool when loaded). The signal is handed to the waiting
- * thread, which blocks it, so it stays pending there until sigtimedwait
- * takes it; without this, a SIGTERM arriving while that thread is busy
- * (reloading a model) would kill the process instead of stopping it. */
+ * thread, which blocks it, so it stays pending there until sigwaitinfo
+ * takes it; without this, such a SIGTERM would kill the process instead
+ * of stopping it. */
 static void forward_signal(int sig)
 {
     const int saved = errno;
@@ -142,7 +143,7 @@ static void forward_signal(int sig)
     errno = saved;
 }
 
-/* Makes SIGTERM, SIGINT and SIGHUP reach only sigtimedwait in this thread:
+/* Makes SIGTERM, SIGINT and SIGHUP reach only sigwaitinfo in this thread:
  * blocked here and in every thread started from here on, forwarded from
  * any other. Fills set with them. */
 static void route_signals(sigset_t *set)
@@ -160,23 +161,20 @@ static void route_signals(sigset_t *set)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Waits for signals; reloads the model on SIGHUP and every poll_ms. */
-static void wait_for_stop(rs_service *svc, const sigset_t *set, int64_t poll_ms)
+/* Waits for SIGTERM or SIGINT; SIGHUP asks the poller for a reload. The
+ * reloads themselves run in the poller's thread, so a stop is never held
+ * up by a download. */
+static void wait_for_stop(rs_service *svc, const sigset_t *set)
 {
     for (;;) {
-        struct timespec ts = {(time_t)(poll_ms / 1000), (long)(poll_ms % 1000) * 1000000L};
         siginfo_t info;
-        int sig = sigtimedwait(set, &info, poll_ms > 0 ? &ts : NULL);
+        int sig = sigwaitinfo(set, &info);
         if (sig == SIGTERM || sig == SIGINT) {
             rs_log_info("stopping", RS_S("signal", sig == SIGTERM ? "TERM" : "INT"));
             return;
         }
-        if (sig < 0 && errno != EAGAIN)
-            continue; /* EINTR */
-        bool swapped;
-        rs_diag d = {{0}};
-        if (rs_service_reload(svc, &swapped, &d) != RS_OK)
-            rs_log_warn("new model refused; serving the previous one", RS_S("reason", d.msg));
+        if (sig == SIGHUP)
+            rs_service_reload_soon(svc);
     }
 }
 
@@ -200,8 +198,12 @@ int cli_serve(const cli_serve_conf *c)
     if (!e && (e = rs_service_set_keys(&svc, c->api_key, c->api_key_read, &d)))
         rs_service_destroy(&svc);
     const rs_scheduler_opts sched = scheduler_opts(c);
-    if (!e && (e = rs_scheduler_start(&svc, &sched, &svc.scheduler, &d)))
+    if (!e && (e = rs_poller_start(&svc, c->poll_ms, &svc.poller, &d)))
         rs_service_destroy(&svc);
+    if (!e && (e = rs_scheduler_start(&svc, &sched, &svc.scheduler, &d))) {
+        rs_poller_stop(svc.poller);
+        rs_service_destroy(&svc);
+    }
     if (e) {
         cli_error("serve", "%s", d.msg);
         return rs_err_exit_code(e);
@@ -221,6 +223,7 @@ int cli_serve(const cli_serve_conf *c)
     rs_http *h;
     if ((e = rs_http_start(&ho, &h, &d))) {
         rs_scheduler_stop(svc.scheduler);
+        rs_poller_stop(svc.poller);
         rs_service_destroy(&svc);
         cli_error("serve", "%s", d.msg);
         return rs_err_exit_code(e);
@@ -231,9 +234,10 @@ int cli_serve(const cli_serve_conf *c)
                 RS_U("threads", ho.threads), RS_S("api_key", svc.has_key ? "set" : "none"),
                 RS_S("read_key", svc.has_read_key ? "set" : "none"),
                 RS_I("retrain_every_ms", c->retrain_every_ms));
-    wait_for_stop(&svc, &set, c->poll_ms);
+    wait_for_stop(&svc, &set);
     rs_http_stop(h);
     rs_scheduler_stop(svc.scheduler);
+    rs_poller_stop(svc.poller);
     rs_service_destroy(&svc);
     rs_log_info("stopped");
     return 0;

@@ -5,6 +5,7 @@
  * which goes to production when the promotion policy accepts it. Progress
  * goes to stderr (logfmt), the evaluation as one JSON line per model and a
  * summary line to stdout. */
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -99,20 +100,30 @@ static int params_from_run(rs_store *s, const char *id, rs_model_params *p)
     return rs_err_exit_code(e);
 }
 
+/* The --json line of a failed run: {"status":"failed","run_id","error"}. */
+static void print_failure(const rs_job_result *r, const rs_diag *d)
+{
+    json_t *j = json_pack("{s:s,s:s,s:s}", "status", "failed", "run_id", r->run_id, "error",
+                          d->msg);
+    if (j && json_dumpf(j, stdout, JSON_COMPACT) == 0)
+        putchar('\n');
+    json_decref(j);
+    fflush(stdout);
+}
+
 static void print_summary(const train_conf *c, const rs_job_result *r)
 {
     const rs_registry_result *v = &r->reg;
     if (c->json) {
-        printf("{\"status\":\"ok\",\"run_id\":\"%s\",\"version\":%llu,\"stage\":\"%s\","
-               "\"uri\":\"%s\",\"users\":%u,\"items\":%u,\"interactions\":%zu,",
-               r->run_id, (unsigned long long)v->version,
-               v->promoted ? "production" : "candidate", v->uri, r->users, r->items,
-               r->interactions);
-        if (isnan(r->score))
-            printf("\"ndcg\":null,");
-        else
-            printf("\"ndcg\":%.6f,", r->score);
-        printf("\"seconds\":%.3f}\n", r->seconds);
+        json_t *j = json_pack(
+            "{s:s,s:s,s:I,s:s,s:s,s:I,s:I,s:I,s:o,s:f}", "status", "ok", "run_id", r->run_id,
+            "version", (json_int_t)v->version, "stage", v->promoted ? "production" : "candidate",
+            "uri", v->uri, "users", (json_int_t)r->users, "items", (json_int_t)r->items,
+            "interactions", (json_int_t)r->interactions, "ndcg",
+            isnan(r->score) ? json_null() : json_real(r->score), "seconds", r->seconds);
+        if (j && json_dumpf(j, stdout, JSON_COMPACT) == 0)
+            putchar('\n');
+        json_decref(j);
     } else {
         printf("run %s: version %llu of %s (%u users, %u items, %zu interactions, %.1f s)\n",
                r->run_id, (unsigned long long)v->version, v->uri, r->users, r->items,
@@ -167,6 +178,8 @@ static int run(const void *conf, int argc, char **argv)
         if (e) {
             cli_error("train", "run %s failed: %s; the production model is unchanged",
                       r.run_id, d.msg);
+            if (c->json)
+                print_failure(&r, &d);
             rc = rs_err_exit_code(e);
         } else {
             print_summary(c, &r);

@@ -50,10 +50,28 @@ int rs_err_exit_code(rs_err e)
     return r ? r->exit_code : 1;
 }
 
+/* Drops a UTF-8 sequence that truncation cut short at the end of msg
+ * (len bytes), so that a cut message is still valid text. */
+static void trim_partial_utf8(char *msg, size_t len)
+{
+    size_t start = len;
+    while (start > 0 && ((unsigned char)msg[start - 1] & 0xC0) == 0x80 && len - start < 3)
+        start--;
+    if (start == 0 || ((unsigned char)msg[start - 1] & 0x80) == 0)
+        return; /* ends in ASCII */
+    const unsigned char lead = (unsigned char)msg[start - 1];
+    const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (start - 1) < need)
+        msg[start - 1] = '\0';
+}
+
 rs_err rs_diag_vfail(rs_diag *d, rs_err e, const char *fmt, va_list ap)
 {
-    if (d)
-        vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    if (d) {
+        const int n = vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+        if (n >= (int)sizeof d->msg)
+            trim_partial_utf8(d->msg, sizeof d->msg - 1);
+    }
     return e;
 }
 

@@ -3,6 +3,7 @@
  * fields drives both directions, so they cannot drift apart. */
 #include "models/fit.h"
 
+#include <float.h>
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
@@ -76,7 +77,11 @@ static json_t *field_value(const field *f, const rs_model_params *p)
     switch (f->type) {
     case F_U32: return json_integer(*(const uint32_t *)(const void *)at);
     case F_FLOAT: return json_real(*(const float *)(const void *)at);
-    case F_DOUBLE: return json_real(*(const double *)(const void *)at);
+    case F_DOUBLE: {
+        /* Whole numbers (the half-life in ms) as integers, exactly. */
+        const double v = *(const double *)(const void *)at;
+        return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) : json_real(v);
+    }
     case F_BOOL: return json_boolean(*(const bool *)(const void *)at);
     case F_ENUM: return json_string(f->name(*(const int *)(const void *)at));
     }
@@ -117,6 +122,8 @@ static bool set_field(const field *f, json_t *v, rs_model_params *p)
     case F_DOUBLE: {
         if (!json_is_number(v) || !isfinite(json_number_value(v)))
             return false;
+        if (f->type == F_FLOAT && fabs(json_number_value(v)) > FLT_MAX)
+            return false;
         if (f->type == F_FLOAT)
             *(float *)(void *)at = (float)json_number_value(v);
         else
@@ -136,6 +143,14 @@ static bool set_field(const field *f, json_t *v, rs_model_params *p)
         return true;
     }
     }
+    return false;
+}
+
+static bool known_section(const char *section)
+{
+    for (size_t i = 0; i < RS_ARRAY_LEN(fields); i++)
+        if (!strcmp(fields[i].section, section))
+            return true;
     return false;
 }
 
@@ -163,6 +178,10 @@ rs_err rs_model_params_from_json(const char *json, rs_model_params *p, rs_diag *
     json_object_foreach(root, section, sec) {
         const char *key;
         json_t *v;
+        if (!known_section(section) && json_is_object(sec) && json_object_size(sec) == 0) {
+            e = rs_diag_fail(diag, RS_EINVAL, "parameters: unknown section '%s'", section);
+            break;
+        }
         if (!json_is_object(sec)) {
             e = rs_diag_fail(diag, RS_EINVAL, "parameters: '%s' is not an object", section);
             break;

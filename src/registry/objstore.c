@@ -44,6 +44,11 @@ void rs_objstore_close(rs_objstore *s)
         s->ops->close(s);
 }
 
+void rs_objstore_set_cancel(rs_objstore *s, const atomic_bool *cancel)
+{
+    s->cancel = cancel;
+}
+
 const char *rs_objstore_url(const rs_objstore *s)
 {
     return s->url;

@@ -21,6 +21,7 @@
 #ifndef RS_REGISTRY_OBJSTORE_H
 #define RS_REGISTRY_OBJSTORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,12 @@ RS_MUST_USE rs_err rs_objstore_open(const char *url, rs_objstore **out, rs_diag 
 
 /* Closes the handle; accepts NULL. */
 void rs_objstore_close(rs_objstore *s);
+
+/* Makes transfers of this handle stop when *cancel becomes true (NULL:
+ * never): one in progress within about a second, and no retry starts;
+ * the call fails with RS_ECANCELED. For a server that must stop while a
+ * remote store does not answer. */
+void rs_objstore_set_cancel(rs_objstore *s, const atomic_bool *cancel);
 
 /* The store's canonical URL ("file:///abs/dir", "s3://bucket/prefix"). */
 const char *rs_objstore_url(const rs_objstore *s);

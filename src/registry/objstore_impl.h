@@ -36,6 +36,7 @@ typedef struct rs__objstore_ops {
 struct rs_objstore {
     const rs__objstore_ops *ops;
     char *url; /* canonical URL without a trailing '/' (except "file:///"); owned */
+    const atomic_bool *cancel; /* rs_objstore_set_cancel; NULL: never */
 };
 
 extern const rs__objstore_ops rs__objstore_file_ops;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,23 @@ static rs_err start_try(s3_req *r, rs_diag *diag)
     return RS_OK;
 }
 
+static bool canceled(const s3_store *s)
+{
+    return s->base.cancel && atomic_load(s->base.cancel);
+}
+
+/* libcurl's progress callback: a non-zero answer aborts the transfer. It
+ * is called at least once a second, even while nothing moves. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return canceled(ud) ? 1 : 0;
+}
+
 /* Sets up the handle for one try of r. */
 static rs_err setup_curl(s3_req *r, rs_diag *diag)
 {
@@ -563,6 +581,9 @@ static rs_err setup_curl(s3_req *r, rs_diag *diag)
     SET(CURLOPT_LOW_SPEED_TIME, RS_MIN(S3_LOW_SPEED_TIME_S, s->timeout_s));
     SET(CURLOPT_HEADERFUNCTION, on_header);
     SET(CURLOPT_HEADERDATA, r);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, r->s);
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, r);
     if (r->up) {
@@ -613,11 +634,16 @@ static void error_text(const s3_req *r, char *code, size_t code_cap, char *msg, 
         snprintf(code, code_cap, "%s", r->reason[0] ? r->reason : "no error code");
 }
 
-static void sleep_s(double s)
+/* Sleeps s seconds, in steps of at most 0.1 s so that a cancel is seen. */
+static void sleep_s(const s3_store *st, double s)
 {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    while (s > 0 && !canceled(st)) {
+        const double step = s < 0.1 ? s : 0.1;
+        struct timespec ts = {0, (long)(step * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        s -= step;
+    }
 }
 
 /* The diag for a request that failed every try, or failed in a way
@@ -662,6 +688,8 @@ static rs_err perform(s3_req *r, rs_diag *diag)
         rs_log_debug("s3 request", RS_S("method", r->method), RS_S("url", r->url),
                      RS_I("status", r->status), RS_S("curl", curl_easy_strerror(rc)),
                      RS_F("seconds", rs_mono_s() - t0));
+        if (canceled(s))
+            return rs_diag_fail(diag, RS_ECANCELED, "%s: %s canceled", r->what, r->op);
         if (r->local_op)
             return give_up(r, rc, attempt, diag);
         int again = rc == CURLE_OK ? r->status >= 500 || r->status == 429 : transient(rc);
@@ -674,7 +702,7 @@ static rs_err perform(s3_req *r, rs_diag *diag)
                     RS_S("object", r->what), RS_I("status", r->status),
                     RS_S("error", rc != CURLE_OK ? curl_easy_strerror(rc) : r->reason),
                     RS_I("attempt", attempt), RS_F("wait_s", wait));
-        sleep_s(wait);
+        sleep_s(s, wait);
         delay *= 2;
     }
 }

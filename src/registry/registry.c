@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "registry/runs.h"
 #include "core/timeutil.h"
 
 int rs_promote_mode_parse(const char *s)
@@ -219,11 +220,10 @@ rs_err rs_registry_publish(rs_store *s, rs_objstore *objects, const rs_registry_
     if (stat(en->artifact, &st) != 0)
         return rs_diag_fail(diag, RS_EIO, "cannot read %s: %s", en->artifact, strerror(errno));
     out->size_bytes = (uint64_t)st.st_size;
-    char key[128];
-    if (en->run_id)
-        snprintf(key, sizeof key, "model-%s.rsm", en->run_id);
-    else
-        snprintf(key, sizeof key, "model-%lld.rsm", (long long)rs_now_ms());
+    char key[128], id[RS_RUN_ID_CAP];
+    if (!en->run_id)
+        rs_run_new_id(id); /* time and random digits: unique enough to never collide */
+    snprintf(key, sizeof key, "model-%s.rsm", en->run_id ? en->run_id : id);
     rs_err e;
     if ((e = rs_sha256_file(en->artifact, out->checksum, diag)) ||
         (e = rs_objstore_uri(objects, key, out->uri, sizeof out->uri, diag)) ||

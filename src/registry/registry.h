@@ -64,8 +64,8 @@ typedef struct rs_registry_result {
     char note[512];            /* why it was or was not promoted */
 } rs_registry_result;
 
-/* Uploads e->artifact as object "model-RUN.rsm" (or "model-TIME.rsm"
- * without a run), registers it as the next version of e->name, applies the
+/* Uploads e->artifact as object "model-RUN.rsm" (a new run-style id
+ * without a run; publishing twice from one run is not supported), registers it as the next version of e->name, applies the
  * policy, and then deletes versions beyond policy->keep (failures to
  * delete are logged, not returned). Errors: the model store's (nothing is
  * registered then), the store's (the uploaded object is deleted again). */

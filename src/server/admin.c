@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/log.h"
+#include "models/bundle.h"
 #include "registry/registry.h"
 #include "registry/runs.h"
 #include "server/handlers.h"
@@ -79,6 +80,12 @@ void rs__h_runs_list(rs_service *s, const rs_http_request *req, const char *arg,
         !rs__query_text(req, resp, "cursor", 64, &l.after) ||
         !rs__query_int(req, resp, "limit", 50, 1, RUNS_MAX_LIMIT, &limit))
         return;
+    if (l.f.model && !rs_model_parse(l.f.model)) {
+        rs_http_problem(resp, 400,
+                        "model must be popularity, als, similar, knn, mf or hybrid, not '%.40s'",
+                        l.f.model);
+        return;
+    }
     l.limit = (size_t)limit;
     rs_arena_init(&l.arena, 65536);
     if (rs__store_read(s, do_list_runs, &l, resp)) {
@@ -154,16 +161,6 @@ void rs__h_models_list(rs_service *s, const rs_http_request *req, const char *ar
     rs_arena_destroy(&l.arena);
 }
 
-/* Loads the new production version now rather than at the next poll. */
-static void reload_now(rs_service *s)
-{
-    bool swapped;
-    rs_diag d = {{0}};
-    if (rs_service_reload(s, &swapped, &d) != RS_OK)
-        rs_log_warn("new production version refused; serving the previous one",
-                    RS_S("reason", d.msg));
-}
-
 static void registry_problem(rs_http_response *resp, rs_err e, const char *msg, int not_found)
 {
     rs_http_problem(resp, e == RS_ENOTFOUND ? not_found : e == RS_EINVAL ? 400 : 503, "%s", msg);
@@ -190,7 +187,7 @@ void rs__h_model_promote(rs_service *s, const rs_http_request *req, const char *
         return;
     }
     rs_log_info("version promoted", RS_U("version", version), RS_U("replaced", replaced));
-    reload_now(s);
+    rs_service_reload_soon(s); /* now rather than at the next poll */
     rs__reply_json(resp, 200, json_pack("{s:I,s:s,s:o}", "version", (json_int_t)version,
                                         "stage", "production", "replaced",
                                         replaced ? json_integer((json_int_t)replaced)
@@ -213,7 +210,7 @@ void rs__h_model_rollback(rs_service *s, const rs_http_request *req, const char 
         return;
     }
     rs_log_info("rolled back", RS_U("version", restored), RS_U("retired", retired));
-    reload_now(s);
+    rs_service_reload_soon(s); /* now rather than at the next poll */
     rs__reply_json(resp, 200, json_pack("{s:I,s:s,s:I}", "version", (json_int_t)restored,
                                         "stage", "production", "retired",
                                         (json_int_t)retired));

@@ -28,6 +28,22 @@ struct rs_scheduler {
     char current[RS_RUN_ID_CAP];  /* the run in progress */
 };
 
+/* Records a run that was recorded as running but never ran as failed. */
+static void mark_failed(rs_store *s, const char *id, const char *error)
+{
+    rs_arena a;
+    rs_arena_init(&a, 4096);
+    rs_run run;
+    if (rs_store_get_run(s, id, &a, &run) == RS_OK) {
+        run.status = "failed";
+        run.ended_ms = rs_now_ms();
+        run.error = error;
+        if (rs_store_put_run(s, &run) != RS_OK)
+            rs_log_warn("cannot record the end of the run", RS_S("run", id));
+    }
+    rs_arena_destroy(&a);
+}
+
 /* Runs one job on fresh handles and swaps its version in when it went to
  * production. */
 static void run_one(rs_scheduler *sc, const char *id, const char *kind)
@@ -44,19 +60,8 @@ static void run_one(rs_scheduler *sc, const char *id, const char *kind)
         o.kind = kind;
         o.run_id = id;
         e = rs_job_train(s, objects, &o, &r, &d);
-    } else if (s && id) {
-        /* The run was recorded but cannot start: say why in it. */
-        rs_arena a;
-        rs_arena_init(&a, 4096);
-        rs_run run;
-        if (rs_store_get_run(s, id, &a, &run) == RS_OK) {
-            run.status = "failed";
-            run.ended_ms = rs_now_ms();
-            run.error = d.msg;
-            if (rs_store_put_run(s, &run) != RS_OK)
-                rs_log_warn("cannot record the end of the run", RS_S("run", id));
-        }
-        rs_arena_destroy(&a);
+    } else if (s) {
+        mark_failed(s, id, d.msg); /* recorded by a trigger, but it cannot start */
     }
     rs_objstore_close(objects);
     rs_store_close(s);
@@ -66,9 +71,8 @@ static void run_one(rs_scheduler *sc, const char *id, const char *kind)
         return;
     }
     atomic_store(&sc->svc->metrics.train_last_success_ms, (uint64_t)rs_now_ms());
-    bool swapped;
-    if (r.reg.promoted && rs_service_reload(sc->svc, &swapped, &d) != RS_OK)
-        rs_log_warn("new model refused; serving the previous one", RS_S("reason", d.msg));
+    if (r.reg.promoted)
+        rs_service_reload_soon(sc->svc);
 }
 
 /* Waits until a run is due or asked for, or the stop; false to stop. The
@@ -214,5 +218,10 @@ void rs_scheduler_stop(rs_scheduler *sc)
     if (busy)
         rs_log_info("stopping the training run in progress");
     pthread_join(sc->thread, NULL);
+    if (sc->pending[0]) {
+        pthread_mutex_lock(&sc->svc->store_lock);
+        mark_failed(sc->svc->store, sc->pending, "the server stopped before the run started");
+        pthread_mutex_unlock(&sc->svc->store_lock);
+    }
     free_scheduler(sc);
 }

@@ -245,8 +245,18 @@ static rs_err reload_locked(rs_service *s, bool *swapped, rs_diag *diag)
     rs_snapshot *cur = rs_service_acquire(s);
     const bool same = cur && cur->version == v.version;
     rs_snapshot_release(cur);
-    if (!same && !(e = load_version(s, &v, diag)))
-        *swapped = true;
+    const bool refused = v.version == s->refused_version &&
+                         !strcmp(v.checksum, s->refused_checksum);
+    if (!same && !refused) {
+        e = load_version(s, &v, diag);
+        if (!e)
+            *swapped = true;
+        else if (e == RS_ECORRUPT || e == RS_EVERSION) {
+            /* Its content is wrong: fetching it again cannot help. */
+            s->refused_version = v.version;
+            memcpy(s->refused_checksum, v.checksum, sizeof s->refused_checksum);
+        }
+    }
     rs_arena_destroy(&a);
     return e;
 }

@@ -54,6 +54,7 @@ typedef struct rs_snapshot {
 } rs_snapshot;
 
 struct rs_scheduler;
+struct rs_poller;
 
 typedef struct rs_service {
     char model_name[65];        /* the model's name in the registry */
@@ -61,6 +62,10 @@ typedef struct rs_service {
     rs_objstore *objects;       /* guarded by reload_lock */
     pthread_mutex_t reload_lock; /* one reload at a time */
     struct rs_scheduler *scheduler; /* training runs (POST /v1/train); NULL for none */
+    struct rs_poller *poller;   /* the model poller thread; NULL for none */
+    uint64_t refused_version;   /* a production version that failed its checksum or
+                                 * would not load; not fetched again (reload_lock) */
+    char refused_checksum[RS_SHA256_HEX];
     rs_store *store;            /* guarded by store_lock */
     pthread_mutex_t store_lock;
     pthread_mutex_t lock;       /* guards cur */
@@ -105,11 +110,18 @@ RS_MUST_USE rs_err rs_service_init(rs_service *s, const rs_service_opts *o, rs_d
  * being served: fetches its artifact, checks its checksum, verifies and
  * prepares it beside the served one and swaps it in; *swapped says
  * whether it did. A version that fails is refused (the error says why) and
- * the served one stays. While no version is in production, serves
+ * the served one stays; a version refused for its content (checksum,
+ * format) is not fetched again while it stays in production, one that
+ * could not be fetched is tried again at the next reload. While no version
+ * is in production, serves
  * popularity computed from the store's events as version 0 (recomputed
  * when their number changes); with no events either, nothing is served
  * yet. One reload runs at a time. */
 RS_MUST_USE rs_err rs_service_reload(rs_service *s, bool *swapped, rs_diag *diag);
+
+/* Asks the model poller to reload now (server/poller.c); returns at once.
+ * Without a poller, does nothing. */
+void rs_service_reload_soon(rs_service *s);
 
 /* A reference to the served snapshot, or NULL when there is none; give it
  * back with rs_snapshot_release. */

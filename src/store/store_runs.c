@@ -180,6 +180,28 @@ rs_err rs_store_list_runs(rs_store *s, const rs_run_filter *f, const char *after
 
 /* --- model versions ------------------------------------------------------ */
 
+/* Refuses to put `version` of name in production while another version is
+ * there, before anything is written: inside the caller's transaction the
+ * refusal leaves it open and untouched, as every RS_EINVAL does. (Outside
+ * one, the database's unique index still catches a race.) */
+static rs_err check_one_production(rs_store *s, const char *name, uint64_t version)
+{
+    rs_arena a;
+    rs_arena_init(&a, 2048);
+    rs_model_version cur;
+    rs_err e = s->ops->get_model_version(s, name, 0, &a, &cur);
+    if (e == RS_OK && cur.version != version)
+        e = rs__store_fail(s, RS_EINVAL,
+                           "version %llu of %s is already in production; archive it first",
+                           (unsigned long long)cur.version, name);
+    else if (e == RS_ENOTFOUND)
+        e = RS_OK;
+    if (e == RS_OK)
+        s->errmsg[0] = '\0'; /* "no version in production" is no failure here */
+    rs_arena_destroy(&a);
+    return e;
+}
+
 static rs_err add_version_fn(rs_store *s, const void *row, size_t n, rs_write_stats *st)
 {
     (void)n;
@@ -200,6 +222,8 @@ rs_err rs_store_add_model_version(rs_store *s, rs_model_version *v)
         return rs__store_fail(s, RS_EINVAL, "checksum: expected 64 lower-case hex digits");
     if (!one_of(v->stage, stages))
         return rs__store_fail(s, RS_EINVAL, "stage: expected candidate, production or archived");
+    if (!strcmp(v->stage, "production") && (e = check_one_production(s, v->name, 0)))
+        return e;
     char *metrics;
     if ((e = canonical_object(s, "metrics", v->metrics, &metrics)))
         return e;
@@ -235,6 +259,8 @@ rs_err rs_store_set_model_stage(rs_store *s, const char *name, uint64_t version,
         return e;
     if (!one_of(stage, stages))
         return rs__store_fail(s, RS_EINVAL, "stage: expected candidate, production or archived");
+    if (!strcmp(stage, "production") && (e = check_one_production(s, name, version)))
+        return e;
     const stage_change c = {name, stage, note, version, promoted_ms};
     return rs__store_in_write_tx(s, set_stage_fn, &c, 1, NULL);
 }

@@ -147,11 +147,18 @@ rs_err rs__sqlite_list_runs(rs_store *s, const rs_run_filter *f, const char *aft
     bind_opt(st, 4, f->parent_id);
     bind_opt(st, 5, after);
     sqlite3_bind_int64(st, 6, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
-    rs_run *runs = rs_arena_alloc(a, limit * sizeof *runs);
-    size_t k = 0;
-    int rc;
-    while (k < limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    size_t cap = limit < 64 ? limit : 64, k = 0;
+    rs_run *runs = rs_arena_alloc(a, cap * sizeof *runs);
+    int rc = SQLITE_DONE;
+    while (k < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            rs_run *grown = rs_arena_alloc(a, 2 * cap * sizeof *runs);
+            memcpy(grown, runs, cap * sizeof *runs);
+            runs = grown;
+            cap *= 2;
+        }
         read_run(st, a, &runs[k++]);
+    }
     rs_err e = (k == limit || rc == SQLITE_DONE) ? RS_OK : rs__sqlite_fail(s, "listing runs");
     sqlite3_finalize(st);
     *out = runs;

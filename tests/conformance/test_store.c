@@ -11,8 +11,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <sqlite3.h>
+
 #include "../unit/test_util.h"
 #include "core/text.h"
+#include "core/timeutil.h"
 #include "store/store.h"
 
 static char url[1024];
@@ -594,6 +597,898 @@ static void test_imports(void **state)
     rs_store_close(s);
 }
 
+/* --- training runs ------------------------------------------------------------------------ */
+
+/* Asserts two nullable strings are equal (both NULL, or both the same text). */
+static void assert_opt_str(const char *got, const char *want)
+{
+    if (!want) {
+        if (got)
+            fail_msg("expected NULL, got \"%s\"", got);
+        return;
+    }
+    if (!got)
+        fail_msg("expected \"%s\", got NULL", want);
+    assert_string_equal(got, want);
+}
+
+/* A minimal valid run: only what the store requires. */
+static rs_run run_min(const char *id, int64_t started_ms)
+{
+    return (rs_run){.id = id, .kind = "train", .status = "running", .started_ms = started_ms};
+}
+
+static void test_runs_round_trip(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run full = {.id = "20261123-101500-3f9a1c",
+                   .kind = "trial",
+                   .status = "finished",
+                   .model = "popularity,als",
+                   .parent_id = "tune.1",
+                   .started_ms = 1700000000000,
+                   .ended_ms = 1700000012345,
+                   .params = "{\"als\": {\"reg\": 25, \"factors\": 64}}",
+                   .data = "{\"users\": 3, \"hash\": \"ab\"}",
+                   .metrics = "{\"ndcg\": 0.5, \"k\": 10}",
+                   .timings = "{\"total\": 1.5}",
+                   .artifact_uri = "file:///models/model-x.rsm",
+                   .version = 7,
+                   .note = "promoted: no version was in production",
+                   .error = "ünïcode error text",
+                   .host = "box-1",
+                   .pid = 4242};
+    assert_int_equal(rs_store_put_run(s, &full), RS_OK);
+    rs_run r;
+    assert_int_equal(rs_store_get_run(s, full.id, &a, &r), RS_OK);
+    assert_string_equal(r.id, full.id);
+    assert_string_equal(r.kind, "trial");
+    assert_string_equal(r.status, "finished");
+    assert_string_equal(r.model, "popularity,als");
+    assert_opt_str(r.parent_id, "tune.1");
+    assert_int_equal(r.started_ms, 1700000000000);
+    assert_int_equal(r.ended_ms, 1700000012345);
+    /* JSON fields come back canonical: keys sorted, compact. */
+    assert_string_equal(r.params, "{\"als\":{\"factors\":64,\"reg\":25}}");
+    assert_string_equal(r.data, "{\"hash\":\"ab\",\"users\":3}");
+    assert_string_equal(r.metrics, "{\"k\":10,\"ndcg\":0.5}");
+    assert_string_equal(r.timings, "{\"total\":1.5}");
+    assert_opt_str(r.artifact_uri, "file:///models/model-x.rsm");
+    assert_int_equal(r.version, 7);
+    assert_opt_str(r.note, full.note);
+    assert_opt_str(r.error, full.error);
+    assert_string_equal(r.host, "box-1");
+    assert_int_equal(r.pid, 4242);
+
+    /* NULL optional fields: NULL stays NULL where the field is nullable,
+     * becomes "" or {} where it is not. */
+    rs_run min = run_min("min", 5);
+    assert_int_equal(rs_store_put_run(s, &min), RS_OK);
+    assert_int_equal(rs_store_get_run(s, "min", &a, &r), RS_OK);
+    assert_string_equal(r.kind, "train");
+    assert_string_equal(r.status, "running");
+    assert_string_equal(r.model, "");
+    assert_null(r.parent_id);
+    assert_int_equal(r.started_ms, 5);
+    assert_int_equal(r.ended_ms, 0);
+    assert_string_equal(r.params, "{}");
+    assert_string_equal(r.data, "{}");
+    assert_string_equal(r.metrics, "{}");
+    assert_string_equal(r.timings, "{}");
+    assert_null(r.artifact_uri);
+    assert_int_equal(r.version, 0);
+    assert_null(r.note);
+    assert_null(r.error);
+    assert_string_equal(r.host, "");
+    assert_int_equal(r.pid, 0);
+
+    /* Empty strings are kept as empty strings, not turned into NULL; an
+     * empty JSON text means {}. */
+    rs_run empty = run_min("empty", 6);
+    empty.model = "";
+    empty.artifact_uri = "";
+    empty.note = "";
+    empty.error = "";
+    empty.host = "";
+    empty.params = "";
+    empty.metrics = "{ }";
+    assert_int_equal(rs_store_put_run(s, &empty), RS_OK);
+    assert_int_equal(rs_store_get_run(s, "empty", &a, &r), RS_OK);
+    assert_opt_str(r.artifact_uri, "");
+    assert_opt_str(r.note, "");
+    assert_opt_str(r.error, "");
+    assert_string_equal(r.model, "");
+    assert_string_equal(r.host, "");
+    assert_string_equal(r.params, "{}");
+    assert_string_equal(r.metrics, "{}");
+
+    /* Putting the same id replaces every field, including back to NULL. */
+    rs_run repl = run_min(full.id, 1700000000001);
+    repl.kind = "retrain";
+    repl.status = "failed";
+    repl.ended_ms = 1700000000002;
+    repl.error = "boom";
+    assert_int_equal(rs_store_put_run(s, &repl), RS_OK);
+    assert_int_equal(rs_store_get_run(s, full.id, &a, &r), RS_OK);
+    assert_string_equal(r.kind, "retrain");
+    assert_string_equal(r.status, "failed");
+    assert_string_equal(r.model, "");
+    assert_null(r.parent_id);
+    assert_int_equal(r.started_ms, 1700000000001);
+    assert_int_equal(r.ended_ms, 1700000000002);
+    assert_string_equal(r.params, "{}");
+    assert_string_equal(r.metrics, "{}");
+    assert_null(r.artifact_uri);
+    assert_int_equal(r.version, 0);
+    assert_null(r.note);
+    assert_opt_str(r.error, "boom");
+    assert_string_equal(r.host, "");
+    assert_int_equal(r.pid, 0);
+    rs_run *list;
+    size_t n;
+    assert_int_equal(rs_store_list_runs(s, NULL, NULL, 10, &a, &list, &n), RS_OK);
+    assert_int_equal(n, 3); /* replaced, not added */
+
+    assert_int_equal(rs_store_get_run(s, "nope", &a, &r), RS_ENOTFOUND);
+    assert_non_null(strstr(rs_store_errmsg(s), "nope"));
+    assert_int_equal(rs_store_get_run(s, "bad id", &a, &r), RS_EINVAL);
+    assert_int_equal(rs_store_get_run(s, "", &a, &r), RS_EINVAL);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+/* The ids of list[0..n) joined by spaces into buf. */
+static const char *run_ids(const rs_run *list, size_t n, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? " " : "", list[i].id);
+    return buf;
+}
+
+static void test_runs_list_order_and_filters(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_run runs[] = {
+        {.id = "a", .kind = "train", .status = "finished", .model = "popularity,als",
+         .started_ms = 1000, .ended_ms = 2000},
+        {.id = "b", .kind = "retrain", .status = "failed", .model = "als", .started_ms = 3000,
+         .ended_ms = 3500},
+        {.id = "tune", .kind = "tune", .status = "running", .model = "als",
+         .started_ms = 2000},
+        {.id = "t1", .kind = "trial", .status = "finished", .model = "als",
+         .parent_id = "tune", .started_ms = 2100, .ended_ms = 2200},
+        {.id = "t2", .kind = "trial", .status = "failed", .model = "als", .parent_id = "tune",
+         .started_ms = 2100, .ended_ms = 2300}, /* same start as t1: id breaks the tie */
+        {.id = "c", .kind = "train", .status = "running", .model = "hybrid,similar",
+         .started_ms = 500},
+    };
+    /* Put in an order unrelated to the expected one. */
+    for (size_t i = RS_ARRAY_LEN(runs); i-- > 0;)
+        assert_int_equal(rs_store_put_run(s, &runs[i]), RS_OK);
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run *list;
+    size_t n;
+    char buf[256];
+    static const struct {
+        rs_run_filter f;
+        const char *want;
+    } cases[] = {
+        {{0}, "b t2 t1 tune a c"},
+        {{.model = "als"}, "b t2 t1 tune a"},
+        {{.model = "popularity"}, "a"},
+        {{.model = "similar"}, "c"},
+        {{.model = "al"}, ""},      /* whole names only */
+        {{.model = "hybrid,similar"}, ""}, /* rejected below: not a name */
+        {{.status = "running"}, "tune c"},
+        {{.status = "failed"}, "b t2"},
+        {{.kind = "trial"}, "t2 t1"},
+        {{.kind = "train"}, "a c"},
+        {{.parent_id = "tune"}, "t2 t1"},
+        {{.parent_id = "nobody"}, ""},
+        {{.kind = "trial", .status = "finished", .parent_id = "tune", .model = "als"}, "t1"},
+    };
+    for (size_t i = 0; i < RS_ARRAY_LEN(cases); i++) {
+        rs_err e = rs_store_list_runs(s, &cases[i].f, NULL, 100, &a, &list, &n);
+        if (cases[i].f.model && strchr(cases[i].f.model, ',')) {
+            assert_int_equal(e, RS_EINVAL);
+            continue;
+        }
+        assert_int_equal(e, RS_OK);
+        assert_string_equal(run_ids(list, n, buf, sizeof buf), cases[i].want);
+    }
+    /* Limits. */
+    assert_int_equal(rs_store_list_runs(s, NULL, NULL, 2, &a, &list, &n), RS_OK);
+    assert_string_equal(run_ids(list, n, buf, sizeof buf), "b t2");
+    assert_int_equal(rs_store_list_runs(s, NULL, NULL, 0, &a, &list, &n), RS_OK);
+    assert_int_equal(n, 0);
+    /* A cursor continues after that run, with the filter still applied. */
+    const rs_run_filter trials = {.kind = "trial"};
+    assert_int_equal(rs_store_list_runs(s, &trials, "t2", 10, &a, &list, &n), RS_OK);
+    assert_string_equal(run_ids(list, n, buf, sizeof buf), "t1");
+    assert_int_equal(rs_store_list_runs(s, NULL, "tune", 10, &a, &list, &n), RS_OK);
+    assert_string_equal(run_ids(list, n, buf, sizeof buf), "a c");
+    assert_int_equal(rs_store_list_runs(s, NULL, "c", 10, &a, &list, &n), RS_OK);
+    assert_int_equal(n, 0);
+    /* Bad filters and cursors. */
+    const rs_run_filter bad[] = {{.status = "done"}, {.kind = "Train"}, {.parent_id = "a b"},
+                                 {.model = ""}};
+    for (size_t i = 0; i < RS_ARRAY_LEN(bad); i++)
+        assert_int_equal(rs_store_list_runs(s, &bad[i], NULL, 10, &a, &list, &n), RS_EINVAL);
+    assert_int_equal(rs_store_list_runs(s, NULL, "x y", 10, &a, &list, &n), RS_EINVAL);
+    assert_int_equal(n, 0);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+/* Paging through 25 runs 7 at a time, some sharing a start time, visits
+ * each once in newest-first order, with and without a filter. */
+static void test_runs_paging(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    enum { N = 25, PAGE = 7 };
+    char ids[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "run-%02d", (i * 11) % N); /* ids unrelated to time */
+        rs_run r = run_min(ids[i], 1000 + i / 3);                  /* ties of three */
+        r.status = i % 2 ? "finished" : "running";
+        r.ended_ms = i % 2 ? 5000 : 0;
+        assert_int_equal(rs_store_put_run(s, &r), RS_OK);
+    }
+    for (int filtered = 0; filtered < 2; filtered++) {
+        const rs_run_filter f = {.status = filtered ? "finished" : NULL};
+        /* The expected order: started_ms descending, then id descending. */
+        int want[N], n_want = 0;
+        for (int i = 0; i < N; i++)
+            if (!filtered || i % 2)
+                want[n_want++] = i;
+        for (int i = 1; i < n_want; i++)
+            for (int j = i; j > 0; j--) {
+                const int x = want[j - 1], y = want[j];
+                const bool swap = x / 3 < y / 3 || (x / 3 == y / 3 && strcmp(ids[x], ids[y]) < 0);
+                if (!swap)
+                    break;
+                want[j - 1] = y;
+                want[j] = x;
+            }
+        rs_arena a;
+        rs_arena_init(&a, 0);
+        char cursor[16] = "";
+        int seen = 0, pages = 0;
+        for (;;) {
+            rs_run *list;
+            size_t n;
+            assert_int_equal(rs_store_list_runs(s, &f, cursor[0] ? cursor : NULL, PAGE, &a,
+                                                &list, &n),
+                             RS_OK);
+            assert_true(n <= PAGE);
+            for (size_t k = 0; k < n; k++) {
+                assert_true(seen < n_want);
+                assert_string_equal(list[k].id, ids[want[seen]]);
+                seen++;
+            }
+            if (n < PAGE)
+                break;
+            pages++;
+            snprintf(cursor, sizeof cursor, "%s", list[n - 1].id);
+            assert_true(pages < 10);
+        }
+        assert_int_equal(seen, n_want);
+        rs_arena_destroy(&a);
+    }
+    rs_store_close(s);
+}
+
+static void test_runs_invalid_write_nothing(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_run keep = run_min("keep", 1000);
+    keep.note = "original";
+    assert_int_equal(rs_store_put_run(s, &keep), RS_OK);
+    char long_id[66];
+    memset(long_id, 'x', 65);
+    long_id[65] = '\0';
+    struct {
+        rs_run r;
+        const char *needle;
+    } cases[] = {
+        {run_min("", 1), "run id"},
+        {run_min(NULL, 1), "run id"},
+        {run_min(long_id, 1), "run id"},
+        {run_min("has space", 1), "run id"},
+        {run_min("slash/no", 1), "run id"},
+        {run_min("ünï", 1), "run id"},
+        {run_min("new", 0), "run times"},
+        {run_min("new", -5), "run times"},
+    };
+    rs_run r;
+    const size_t n_fixed = RS_ARRAY_LEN(cases);
+    for (size_t i = 0; i < n_fixed; i++) {
+        assert_int_equal(rs_store_put_run(s, &cases[i].r), RS_EINVAL);
+        assert_non_null(strstr(rs_store_errmsg(s), cases[i].needle));
+    }
+    /* Field by field on a run that would otherwise be valid: as a new run
+     * and as a replacement of "keep". */
+    for (int replace = 0; replace < 2; replace++) {
+        const char *id = replace ? "keep" : "new";
+        rs_run bad[18];
+        const char *needles[18];
+        size_t nb = 0;
+#define BAD(field, value, needle)                                                              \
+    do {                                                                                       \
+        bad[nb] = run_min(id, 1000);                                                           \
+        bad[nb].field = value;                                                                 \
+        needles[nb++] = needle;                                                                \
+    } while (0)
+        BAD(kind, "Train", "kind");
+        BAD(kind, NULL, "kind");
+        BAD(kind, "", "kind");
+        BAD(status, "done", "status");
+        BAD(status, NULL, "status");
+        BAD(parent_id, "", "parent");
+        BAD(parent_id, "a,b", "parent");
+        BAD(ended_ms, 999, "run times");
+        BAD(ended_ms, -1, "run times");
+        BAD(params, "[1,2]", "params");
+        BAD(params, "{\"a\":", "params");
+        BAD(data, "{\"a\":1,\"a\":2}", "data");
+        BAD(metrics, "\"text\"", "metrics");
+        BAD(timings, "null", "timings");
+        BAD(note, "bad\xff", "note");
+        BAD(error, "nul\x01ctl", "error");
+        BAD(host, "line\nbreak", "host");
+        BAD(model, "bad\xc3", "model");
+#undef BAD
+        for (size_t i = 0; i < nb; i++) {
+            if (rs_store_put_run(s, &bad[i]) != RS_EINVAL)
+                fail_msg("case %zu (%s): not rejected", i, needles[i]);
+            if (!strstr(rs_store_errmsg(s), needles[i]))
+                fail_msg("case %zu: message '%s' does not name %s", i, rs_store_errmsg(s),
+                         needles[i]);
+        }
+    }
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run *list;
+    size_t n;
+    assert_int_equal(rs_store_list_runs(s, NULL, NULL, 10, &a, &list, &n), RS_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rs_store_get_run(s, "keep", &a, &r), RS_OK);
+    assert_opt_str(r.note, "original");
+    assert_int_equal(r.started_ms, 1000);
+    assert_int_equal(rs_store_get_run(s, "new", &a, &r), RS_ENOTFOUND);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+/* Regression: list_runs must not size its result by `limit` up front. The
+ * CLI accepts `recsys runs list --limit 1000000000`, and the server caps
+ * nothing below that in the store API; a few stored runs must come back
+ * without allocating limit x sizeof(rs_run) (136 GB here) or overflowing
+ * that product. Runs in a child process, as the failure is an abort. */
+static void test_runs_list_huge_limit(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i);
+        rs_run r = run_min(id, 1000 + i);
+        assert_int_equal(rs_store_put_run(s, &r), RS_OK);
+    }
+    rs_store_close(s);
+    const size_t limits[] = {1000000000u, SIZE_MAX / sizeof(rs_run) + 2, SIZE_MAX};
+    char failures[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < RS_ARRAY_LEN(limits); i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            rs_store *c;
+            if (rs_store_open(url, &c, NULL))
+                _exit(3);
+            rs_arena a;
+            rs_arena_init(&a, 0);
+            rs_run *list;
+            size_t n;
+            if (rs_store_list_runs(c, NULL, NULL, limits[i], &a, &list, &n) != RS_OK)
+                _exit(4);
+            if (n != 3 || strcmp(list[0].id, "r2") || strcmp(list[1].id, "r1") ||
+                strcmp(list[2].id, "r0") || strcmp(list[1].kind, "train"))
+                _exit(5); /* wrong or corrupted rows */
+            rs_arena_destroy(&a);
+            rs_store_close(c);
+            _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status))
+            used += (size_t)snprintf(failures + used, sizeof failures - used,
+                                     " [limit %zu: killed by signal %d]", limits[i],
+                                     WTERMSIG(status));
+        else if (WEXITSTATUS(status) != 0)
+            used += (size_t)snprintf(failures + used, sizeof failures - used,
+                                     " [limit %zu: exit %d%s]", limits[i], WEXITSTATUS(status),
+                                     WEXITSTATUS(status) == 5 ? ", rows corrupted" : "");
+    }
+    if (failures[0])
+        fail_msg("rs_store_list_runs with a large limit:%s", failures);
+}
+
+/* --- model versions ------------------------------------------------------------------------ */
+
+#define SUM_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SUM_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static rs_model_version mv(const char *name, const char *stage)
+{
+    return (rs_model_version){.name = name, .uri = "file:///m/model.rsm", .checksum = SUM_A,
+                              .size_bytes = 10, .stage = stage};
+}
+
+static uint64_t add_version(rs_store *s, const char *name, const char *stage)
+{
+    rs_model_version v = mv(name, stage);
+    assert_int_equal(rs_store_add_model_version(s, &v), RS_OK);
+    return v.version;
+}
+
+/* The version numbers of name, newest first, joined into buf. */
+static const char *version_list(rs_store *s, const char *name, char *buf, size_t cap)
+{
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_model_version *vs;
+    size_t n, used = 0;
+    assert_int_equal(rs_store_list_model_versions(s, name, &a, &vs, &n), RS_OK);
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%llu:%s", i ? " " : "",
+                                 (unsigned long long)vs[i].version, vs[i].stage);
+    rs_arena_destroy(&a);
+    return buf;
+}
+
+static void test_versions_round_trip(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_model_version v = {.name = "default",
+                          .version = 99, /* ignored: the store numbers versions */
+                          .run_id = "20261123-101500-3f9a1c",
+                          .uri = "s3://bucket/models/model-x.rsm",
+                          .checksum = SUM_B,
+                          .size_bytes = 123456789012,
+                          .stage = "production",
+                          .metrics = "{\"ndcg\": 0.25, \"k\": 10}",
+                          .note = "promoted: no version was in production",
+                          .created_ms = 5, /* ignored */
+                          .promoted_ms = 1700000000123};
+    const int64_t before = rs_now_ms();
+    assert_int_equal(rs_store_add_model_version(s, &v), RS_OK);
+    assert_int_equal(v.version, 1);
+    rs_model_version got;
+    assert_int_equal(rs_store_get_model_version(s, "default", 1, &a, &got), RS_OK);
+    assert_string_equal(got.name, "default");
+    assert_int_equal(got.version, 1);
+    assert_opt_str(got.run_id, "20261123-101500-3f9a1c");
+    assert_string_equal(got.uri, "s3://bucket/models/model-x.rsm");
+    assert_string_equal(got.checksum, SUM_B);
+    assert_int_equal(got.size_bytes, 123456789012);
+    assert_string_equal(got.stage, "production");
+    assert_string_equal(got.metrics, "{\"k\":10,\"ndcg\":0.25}");
+    assert_string_equal(got.note, "promoted: no version was in production");
+    assert_true(got.created_ms >= before && got.created_ms <= rs_now_ms());
+    assert_int_equal(got.promoted_ms, 1700000000123);
+
+    /* The defaults: no run, {} metrics, "" note, never promoted. */
+    rs_model_version bare = mv("default", "candidate");
+    assert_int_equal(rs_store_add_model_version(s, &bare), RS_OK);
+    assert_int_equal(bare.version, 2);
+    assert_int_equal(rs_store_get_model_version(s, "default", 2, &a, &got), RS_OK);
+    assert_null(got.run_id);
+    assert_string_equal(got.metrics, "{}");
+    assert_string_equal(got.note, "");
+    assert_int_equal(got.promoted_ms, 0);
+    assert_string_equal(got.stage, "candidate");
+
+    /* A candidate registered with a (negative) promotion time has none. */
+    rs_model_version neg = mv("default", "archived");
+    neg.promoted_ms = -3;
+    assert_int_equal(rs_store_add_model_version(s, &neg), RS_OK);
+    assert_int_equal(rs_store_get_model_version(s, "default", neg.version, &a, &got), RS_OK);
+    assert_int_equal(got.promoted_ms, 0);
+
+    /* Listing is newest first; names do not mix. */
+    add_version(s, "other", "candidate");
+    char buf[256];
+    assert_string_equal(version_list(s, "default", buf, sizeof buf),
+                        "3:archived 2:candidate 1:production");
+    assert_string_equal(version_list(s, "other", buf, sizeof buf), "1:candidate");
+    assert_string_equal(version_list(s, "nobody", buf, sizeof buf), "");
+    rs_model_version *vs;
+    size_t n;
+    assert_int_equal(rs_store_list_model_versions(s, "bad name", &a, &vs, &n), RS_EINVAL);
+
+    /* Version 0 is the one in production. */
+    assert_int_equal(rs_store_get_model_version(s, "default", 0, &a, &got), RS_OK);
+    assert_int_equal(got.version, 1);
+    assert_int_equal(rs_store_get_model_version(s, "other", 0, &a, &got), RS_ENOTFOUND);
+    assert_non_null(strstr(rs_store_errmsg(s), "production"));
+    assert_int_equal(rs_store_get_model_version(s, "default", 4, &a, &got), RS_ENOTFOUND);
+    assert_int_equal(rs_store_get_model_version(s, "nobody", 1, &a, &got), RS_ENOTFOUND);
+    assert_int_equal(rs_store_get_model_version(s, "nobody", 0, &a, &got), RS_ENOTFOUND);
+    assert_int_equal(rs_store_get_model_version(s, "", 1, &a, &got), RS_EINVAL);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+static void test_versions_numbering(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    assert_int_equal(add_version(s, "m", "candidate"), 1);
+    assert_int_equal(add_version(s, "m", "candidate"), 2);
+    assert_int_equal(add_version(s, "m", "candidate"), 3);
+    assert_int_equal(add_version(s, "n", "candidate"), 1); /* per name */
+    /* A deleted number is never given again, not even the newest one. */
+    assert_int_equal(rs_store_delete_model_version(s, "m", 3), RS_OK);
+    char buf[128];
+    assert_string_equal(version_list(s, "m", buf, sizeof buf), "2:candidate 1:candidate");
+    assert_int_equal(add_version(s, "m", "candidate"), 4);
+    assert_int_equal(rs_store_delete_model_version(s, "m", 1), RS_OK);
+    assert_int_equal(rs_store_delete_model_version(s, "m", 2), RS_OK);
+    assert_int_equal(rs_store_delete_model_version(s, "m", 4), RS_OK);
+    assert_string_equal(version_list(s, "m", buf, sizeof buf), "");
+    assert_int_equal(add_version(s, "m", "candidate"), 5);
+    /* The numbering survives closing the store. */
+    rs_store_close(s);
+    s = reopen();
+    assert_int_equal(add_version(s, "m", "candidate"), 6);
+    assert_int_equal(add_version(s, "n", "candidate"), 2);
+    /* A name of the longest allowed length numbers like any other. */
+    char longest[65];
+    memset(longest, 'z', 64);
+    longest[64] = '\0';
+    assert_int_equal(add_version(s, longest, "candidate"), 1);
+    assert_int_equal(add_version(s, longest, "candidate"), 2);
+    assert_int_equal(rs_store_delete_model_version(s, "m", 77), RS_OK); /* nothing to forget */
+    assert_int_equal(rs_store_delete_model_version(s, "bad name", 1), RS_EINVAL);
+    rs_store_close(s);
+}
+
+static void test_versions_one_production(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    assert_int_equal(add_version(s, "m", "production"), 1);
+    assert_int_equal(add_version(s, "m", "candidate"), 2);
+    assert_int_equal(add_version(s, "other", "production"), 1); /* another name may */
+    char buf[128];
+
+    /* A second production version is refused and leaves everything as it was,
+     * its number included. */
+    rs_model_version second = mv("m", "production");
+    assert_int_equal(rs_store_add_model_version(s, &second), RS_EINVAL);
+    assert_non_null(strstr(rs_store_errmsg(s), "production"));
+    assert_string_equal(version_list(s, "m", buf, sizeof buf), "2:candidate 1:production");
+    assert_int_equal(rs_store_set_model_stage(s, "m", 2, "production", 1, "x"), RS_EINVAL);
+    rs_model_version got;
+    assert_int_equal(rs_store_get_model_version(s, "m", 2, &a, &got), RS_OK);
+    assert_string_equal(got.stage, "candidate");
+    assert_string_equal(got.note, "");
+    assert_int_equal(got.promoted_ms, 0);
+    assert_int_equal(add_version(s, "m", "candidate"), 3);
+
+    /* Demoting first in the same transaction is the way. */
+    assert_int_equal(rs_store_begin(s), RS_OK);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "archived", 0, NULL), RS_OK);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 2, "production", 100, NULL), RS_OK);
+    assert_int_equal(rs_store_commit(s), RS_OK);
+    assert_string_equal(version_list(s, "m", buf, sizeof buf),
+                        "3:candidate 2:production 1:archived");
+    /* Setting the production version to production again is no conflict. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 2, "production", 0, NULL), RS_OK);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+/* store.h: "A write rejected by validation (RS_EINVAL) touched nothing and
+ * leaves that transaction open". The one-production rule is such a
+ * rejection, so the caller's transaction and its earlier writes survive it. */
+static void test_versions_second_production_keeps_transaction(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    assert_int_equal(add_version(s, "m", "production"), 1);
+    rs_run r = run_min("inside", 1000);
+    assert_int_equal(rs_store_begin(s), RS_OK);
+    assert_int_equal(rs_store_put_run(s, &r), RS_OK);
+    rs_model_version second = mv("m", "production");
+    assert_int_equal(rs_store_add_model_version(s, &second), RS_EINVAL);
+    if (rs_store_commit(s) != RS_OK) {
+        char why[sizeof "commit: " + 512];
+        snprintf(why, sizeof why, "commit: %s", rs_store_errmsg(s));
+        rs_store_close(s);
+        fail_msg("the RS_EINVAL of the one-production rule ended the caller's transaction "
+                 "(%s), losing the run written before it", why);
+    }
+    assert_int_equal(rs_store_begin(s), RS_OK);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "archived", 0, NULL), RS_OK);
+    assert_int_equal(rs_store_add_model_version(s, &second), RS_OK);
+    assert_int_equal(rs_store_commit(s), RS_OK);
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run got;
+    assert_int_equal(rs_store_get_run(s, "inside", &a, &got), RS_OK);
+    char buf[128];
+    assert_string_equal(version_list(s, "m", buf, sizeof buf), "2:production 1:archived");
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+static void test_versions_set_stage(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_model_version v = mv("m", "candidate");
+    v.note = "first note";
+    assert_int_equal(rs_store_add_model_version(s, &v), RS_OK);
+    rs_model_version got;
+    /* promoted_ms > 0 records it; note given replaces. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "production", 1234, "up"), RS_OK);
+    assert_int_equal(rs_store_get_model_version(s, "m", 1, &a, &got), RS_OK);
+    assert_string_equal(got.stage, "production");
+    assert_int_equal(got.promoted_ms, 1234);
+    assert_string_equal(got.note, "up");
+    /* 0 keeps the time; NULL keeps the note. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "archived", 0, NULL), RS_OK);
+    assert_int_equal(rs_store_get_model_version(s, "m", 1, &a, &got), RS_OK);
+    assert_string_equal(got.stage, "archived");
+    assert_int_equal(got.promoted_ms, 1234);
+    assert_string_equal(got.note, "up");
+    /* A later time replaces; "" clears the note. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "archived", 5678, ""), RS_OK);
+    assert_int_equal(rs_store_get_model_version(s, "m", 1, &a, &got), RS_OK);
+    assert_int_equal(got.promoted_ms, 5678);
+    assert_string_equal(got.note, "");
+    /* < 0 forgets the time. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "candidate", -1, "back"), RS_OK);
+    assert_int_equal(rs_store_get_model_version(s, "m", 1, &a, &got), RS_OK);
+    assert_string_equal(got.stage, "candidate");
+    assert_int_equal(got.promoted_ms, 0);
+    assert_string_equal(got.note, "back");
+    /* Other fields are untouched by stage changes. */
+    assert_string_equal(got.checksum, SUM_A);
+    assert_string_equal(got.uri, "file:///m/model.rsm");
+    assert_int_equal(got.size_bytes, 10);
+
+    /* Unknown versions and names; bad stages, names and notes. */
+    assert_int_equal(rs_store_set_model_stage(s, "m", 2, "archived", 0, NULL), RS_ENOTFOUND);
+    assert_non_null(strstr(rs_store_errmsg(s), "version 2"));
+    assert_int_equal(rs_store_set_model_stage(s, "m", 0, "archived", 0, NULL), RS_ENOTFOUND);
+    assert_int_equal(rs_store_set_model_stage(s, "x", 1, "archived", 0, NULL), RS_ENOTFOUND);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "Production", 0, NULL), RS_EINVAL);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, NULL, 0, NULL), RS_EINVAL);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "retired", 0, NULL), RS_EINVAL);
+    assert_int_equal(rs_store_set_model_stage(s, "a b", 1, "archived", 0, NULL), RS_EINVAL);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 1, "archived", 0, "bad\xff"), RS_EINVAL);
+    assert_int_equal(rs_store_get_model_version(s, "m", 1, &a, &got), RS_OK);
+    assert_string_equal(got.stage, "candidate");
+    assert_string_equal(got.note, "back");
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+static void test_versions_invalid(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    char long_name[66];
+    memset(long_name, 'n', 65);
+    long_name[65] = '\0';
+    rs_model_version bad[24];
+    const char *needles[24];
+    size_t nb = 0;
+#define BAD(field, value, needle)                                                              \
+    do {                                                                                       \
+        bad[nb] = mv("m", "candidate");                                                        \
+        bad[nb].field = value;                                                                 \
+        needles[nb++] = needle;                                                                \
+    } while (0)
+    BAD(checksum, NULL, "checksum");
+    BAD(checksum, "", "checksum");
+    BAD(checksum, "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", "checksum");
+    BAD(checksum, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", "checksum");
+    BAD(checksum, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+        "checksum");
+    BAD(checksum, "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "checksum");
+    BAD(checksum, " 123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "checksum");
+    BAD(name, NULL, "model name");
+    BAD(name, "", "model name");
+    BAD(name, "a b", "model name");
+    BAD(name, long_name, "model name");
+    BAD(run_id, "", "run id");
+    BAD(run_id, "x/y", "run id");
+    BAD(uri, NULL, "uri");
+    BAD(uri, "bad\xff", "uri");
+    BAD(stage, NULL, "stage");
+    BAD(stage, "live", "stage");
+    BAD(metrics, "[]", "metrics");
+    BAD(metrics, "{", "metrics");
+    BAD(note, "tab\x7f", "note");
+#undef BAD
+    for (size_t i = 0; i < nb; i++) {
+        bad[i].version = 0;
+        if (rs_store_add_model_version(s, &bad[i]) != RS_EINVAL)
+            fail_msg("case %zu (%s): not rejected", i, needles[i]);
+        if (!strstr(rs_store_errmsg(s), needles[i]))
+            fail_msg("case %zu: message '%s' does not name %s", i, rs_store_errmsg(s),
+                     needles[i]);
+        assert_int_equal(bad[i].version, 0);
+    }
+    char buf[64];
+    assert_string_equal(version_list(s, "m", buf, sizeof buf), "");
+    /* No number was used up by the rejected ones. */
+    assert_int_equal(add_version(s, "m", "candidate"), 1);
+    rs_store_close(s);
+}
+
+/* Runs and versions written survive closing and reopening the store. */
+static void test_runs_and_versions_survive_reopen(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_run r = {.id = "durable", .kind = "tune", .status = "finished", .model = "als",
+                .started_ms = 10, .ended_ms = 20, .params = "{\"b\":1,\"a\":2}",
+                .note = "n", .host = "h", .pid = 9, .version = 2};
+    assert_int_equal(rs_store_put_run(s, &r), RS_OK);
+    rs_model_version v = mv("m", "production");
+    v.run_id = "durable";
+    v.metrics = "{\"ndcg\":0.5}";
+    v.promoted_ms = 77;
+    assert_int_equal(rs_store_add_model_version(s, &v), RS_OK);
+    assert_int_equal(add_version(s, "m", "candidate"), 2);
+    assert_int_equal(rs_store_set_model_stage(s, "m", 2, "archived", 0, "old"), RS_OK);
+    rs_store_close(s);
+
+    s = reopen();
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run got;
+    assert_int_equal(rs_store_get_run(s, "durable", &a, &got), RS_OK);
+    assert_string_equal(got.kind, "tune");
+    assert_string_equal(got.params, "{\"a\":2,\"b\":1}");
+    assert_opt_str(got.note, "n");
+    assert_string_equal(got.host, "h");
+    assert_int_equal(got.pid, 9);
+    assert_int_equal(got.version, 2);
+    assert_int_equal(got.ended_ms, 20);
+    rs_model_version gv;
+    assert_int_equal(rs_store_get_model_version(s, "m", 0, &a, &gv), RS_OK);
+    assert_int_equal(gv.version, 1);
+    assert_opt_str(gv.run_id, "durable");
+    assert_string_equal(gv.metrics, "{\"ndcg\":0.5}");
+    assert_int_equal(gv.promoted_ms, 77);
+    assert_int_equal(rs_store_get_model_version(s, "m", 2, &a, &gv), RS_OK);
+    assert_string_equal(gv.stage, "archived");
+    assert_string_equal(gv.note, "old");
+    /* The one-production rule holds across the reopen. */
+    rs_model_version again = mv("m", "production");
+    assert_int_equal(rs_store_add_model_version(s, &again), RS_EINVAL);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
+/* A database made by a build that knew only schema version 1 (the SQL
+ * below is migration 1 as released) opens, migrates to the latest version
+ * and keeps its rows, with the new columns at their defaults. SQLite only. */
+static const char schema_v1[] =
+    "CREATE TABLE schema_version(version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);"
+    "CREATE TABLE users(key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    "  attrs TEXT NOT NULL DEFAULT '{}', created_ms INTEGER NOT NULL);"
+    "CREATE TABLE items(key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    "  title TEXT NOT NULL DEFAULT '', category TEXT NOT NULL DEFAULT '',"
+    "  brand TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]',"
+    "  attrs TEXT NOT NULL DEFAULT '{}', hidden INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX items_by_category ON items(category, id);"
+    "CREATE TABLE event_types(code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE events(user_key INTEGER NOT NULL REFERENCES users(key),"
+    "  ts_ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  item_key INTEGER NOT NULL REFERENCES items(key),"
+    "  type INTEGER NOT NULL REFERENCES event_types(code), value REAL NOT NULL,"
+    "  PRIMARY KEY(user_key, ts_ms, seq)) WITHOUT ROWID;"
+    "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counters VALUES('event_seq', 0), ('newest_event_ms', 0);"
+    "CREATE TABLE imports(sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL,"
+    "  rows INTEGER NOT NULL, imported_ms INTEGER NOT NULL);"
+    "CREATE TABLE runs(id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,"
+    "  model TEXT NOT NULL DEFAULT '', started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+    "  params TEXT NOT NULL DEFAULT '{}', metrics TEXT NOT NULL DEFAULT '{}', error TEXT);"
+    "CREATE TABLE model_versions(name TEXT NOT NULL, version INTEGER NOT NULL,"
+    "  run_id TEXT REFERENCES runs(id), uri TEXT NOT NULL, checksum TEXT NOT NULL,"
+    "  size_bytes INTEGER NOT NULL, stage TEXT NOT NULL DEFAULT 'candidate',"
+    "  created_ms INTEGER NOT NULL, PRIMARY KEY(name, version));"
+    "INSERT INTO schema_version VALUES(1, 1000);"
+    "INSERT INTO runs(id, kind, status, model, started_ms, ended_ms, params, metrics, error) "
+    "  VALUES('old-run', 'train', 'finished', 'als', 1000, 2000, '{\"als\":{}}',"
+    "  '{\"ndcg\":0.3}', NULL);"
+    "INSERT INTO model_versions VALUES('default', 1, 'old-run', 'file:///m/a.rsm', '" SUM_A
+    "', 5, 'archived', 1500), ('default', 2, 'old-run', 'file:///m/b.rsm', '" SUM_B
+    "', 6, 'production', 1600);";
+
+static void test_migrate_from_v1(void **state)
+{
+    (void)state;
+    const char *u = fresh_url();
+    if (strncmp(u, "sqlite://", 9) != 0)
+        skip();
+    const char *path = u + 9;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("building the v1 database: %s", msg);
+    sqlite3_close(db);
+
+    rs_store *s = reopen();
+    assert_true(rs_store_schema_version(s) >= 2);
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_run r;
+    assert_int_equal(rs_store_get_run(s, "old-run", &a, &r), RS_OK);
+    assert_string_equal(r.model, "als");
+    assert_int_equal(r.ended_ms, 2000);
+    assert_string_equal(r.metrics, "{\"ndcg\":0.3}");
+    assert_null(r.parent_id);
+    assert_string_equal(r.data, "{}");
+    assert_string_equal(r.timings, "{}");
+    assert_null(r.artifact_uri);
+    assert_int_equal(r.version, 0);
+    assert_null(r.note);
+    assert_string_equal(r.host, "");
+    assert_int_equal(r.pid, 0);
+    rs_model_version v;
+    assert_int_equal(rs_store_get_model_version(s, "default", 0, &a, &v), RS_OK);
+    assert_int_equal(v.version, 2);
+    assert_string_equal(v.checksum, SUM_B);
+    assert_string_equal(v.metrics, "{}");
+    assert_string_equal(v.note, "");
+    assert_int_equal(v.promoted_ms, 0);
+    assert_int_equal(v.created_ms, 1600);
+    /* Numbering continues after the old versions, and the new rules hold. */
+    assert_int_equal(add_version(s, "default", "candidate"), 3);
+    rs_model_version prod = mv("default", "production");
+    assert_int_equal(rs_store_add_model_version(s, &prod), RS_EINVAL);
+    rs_run *list;
+    size_t n;
+    const rs_run_filter f = {.model = "als"};
+    assert_int_equal(rs_store_list_runs(s, &f, NULL, 10, &a, &list, &n), RS_OK);
+    assert_int_equal(n, 1);
+    rs_arena_destroy(&a);
+    int v2 = rs_store_schema_version(s);
+    rs_store_close(s);
+    s = reopen();
+    assert_int_equal(rs_store_schema_version(s), v2);
+    rs_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +1505,19 @@ int main(void)
         cmocka_unit_test(test_acknowledged_event_survives_kill),
         cmocka_unit_test(test_many_events_scan),
         cmocka_unit_test(test_imports),
+        cmocka_unit_test(test_runs_round_trip),
+        cmocka_unit_test(test_runs_list_order_and_filters),
+        cmocka_unit_test(test_runs_paging),
+        cmocka_unit_test(test_runs_invalid_write_nothing),
+        cmocka_unit_test(test_runs_list_huge_limit),
+        cmocka_unit_test(test_versions_round_trip),
+        cmocka_unit_test(test_versions_numbering),
+        cmocka_unit_test(test_versions_one_production),
+        cmocka_unit_test(test_versions_second_production_keeps_transaction),
+        cmocka_unit_test(test_versions_set_stage),
+        cmocka_unit_test(test_versions_invalid),
+        cmocka_unit_test(test_runs_and_versions_survive_reopen),
+        cmocka_unit_test(test_migrate_from_v1),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (!failed)
