@@ -29,7 +29,7 @@ static const cli_opt opts[] = {
     {"format", CLI_ENUM, offsetof(eval_conf, format), "csv", false, "FORMAT",
      "format of --data", formats, 0, 0},
     {"db", CLI_STR, offsetof(eval_conf, db), NULL, false, "URL",
-     "evaluate on the events of this store instead of --data", NULL, 0, 0},
+     "evaluate on the events of this store when there is no --data", NULL, 0, 0},
     {"model", CLI_STR, offsetof(eval_conf, model), NULL, false, "LIST",
      "models to evaluate: popularity, als, similar, knn, mf, hybrid (comma-separated) or all "
      "(default: popularity,als,knn; mf when --metric asks only for rmse/mae)", NULL, 0, 0},
@@ -125,8 +125,8 @@ static int run(const void *conf, int argc, char **argv)
     (void)argc;
     (void)argv;
     const eval_conf *c = conf;
-    if (!c->data == !c->db) {
-        cli_error("eval", "give either --data (with --format) or --db");
+    if (!c->data && !c->db) {
+        cli_error("eval", "give --data (with --format) or --db");
         return 2;
     }
     unsigned metrics = cli_parse_flags("eval", "metric", c->metric, rs_metric_parse,

@@ -17,7 +17,7 @@
 #include "registry/tune_runs.h"
 
 typedef struct tune_conf {
-    const char *data, *db, *runs_db;
+    const char *data, *db;
     int format, model, split, protocol, agg;
     int64_t trials, seed, k, keep, startup, check_users;
     double test_fraction, validation_fraction;
@@ -37,11 +37,9 @@ static const cli_opt opts[] = {
      "data set to tune on (a folder or file; see --format)", NULL, 0, 0},
     {"format", CLI_ENUM, offsetof(tune_conf, format), "csv", false, "FORMAT",
      "format of --data", formats, 0, 0},
-    {"db", CLI_STR, offsetof(tune_conf, db), NULL, false, "URL",
-     "tune on the events of this store instead of --data", NULL, 0, 0},
-    {"runs-db", CLI_STR, offsetof(tune_conf, runs_db), NULL, false, "URL",
-     "the store to record the tune run and its trials in (default: --db, or "
-     "sqlite://recsys.db with --data)", NULL, 0, 0},
+    {"db", CLI_STR, offsetof(tune_conf, db), "sqlite://recsys.db", false, "URL",
+     "the store that records the search as runs, and whose events are tuned on when "
+     "there is no --data", NULL, 0, 0},
     {"model", CLI_ENUM, offsetof(tune_conf, model), "als", false, "MODEL",
      "model to tune", models, 0, 0},
     {"trials", CLI_INT, offsetof(tune_conf, trials), "30", false, "N", "trials to run", NULL, 1,
@@ -219,10 +217,6 @@ static int run(const void *conf, int argc, char **argv)
     (void)argc;
     (void)argv;
     const tune_conf *c = conf;
-    if (!c->data == !c->db) {
-        cli_error("tune", "give either --data (with --format) or --db");
-        return 2;
-    }
     rs_tune_opts o;
     rs_tune_opts_default(&o);
     o.model = model_flags[c->model];
@@ -258,9 +252,7 @@ static int run(const void *conf, int argc, char **argv)
         return 1;
     }
     rs_store *runs;
-    if ((rc = cli_open_store("tune", c->runs_db ? c->runs_db : c->db ? c->db
-                                                                      : "sqlite://recsys.db",
-                             &runs))) {
+    if ((rc = cli_open_store("tune", c->db, &runs))) {
         rs_dataset_destroy(&d);
         return rc;
     }

@@ -92,7 +92,7 @@ PY
 run "eval unknown metric" 2 "$RECSYS" eval --db "$URL" --metric ndcg,auc
 has "$T/err" "--metric: unknown metric 'auc'"
 run "eval needs data" 2 "$RECSYS" eval
-has "$T/err" "give either --data"
+has "$T/err" "give --data (with --format) or --db"
 run "eval on a missing file" 1 "$RECSYS" eval --data "$T/nope.csv" --format csv
 has "$T/err" "nope.csv"
 finish

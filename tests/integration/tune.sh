@@ -7,7 +7,7 @@
 # --params-from uses; and bad input fails with a clear message.
 . "$(dirname "$0")/lib.sh"
 TINY="$RS_FIXTURES/ml-100k-tiny"
-cd "$T" # searches on --data record their runs in ./recsys.db
+cd "$T" # searches record their runs in ./recsys.db unless --db says otherwise
 
 # check OUT TRIALS [MIN_PRUNED]: the JSON lines of a tune run.
 check() {
@@ -70,7 +70,7 @@ has "$T/out" '"params":{"factors":16,'
 # best parameters on the tune run, which train --params-from uses.
 RUNS="sqlite://$T/runs.db"
 run "tune, recorded" 0 "$RECSYS" tune --data "$T/gen/events.csv" --format csv \
-  --trials 3 --no-prune --threads 1 --factors 16 --runs-db "$RUNS"
+  --trials 3 --no-prune --threads 1 --factors 16 --db "$RUNS"
 tune_run=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1])][-1]["run_id"])' "$T/out")
 run "the tune run" 0 "$RECSYS" runs show "$tune_run" --db "$RUNS"
 has "$T/out" '"kind":"tune"'
@@ -94,10 +94,6 @@ run "params from an unknown run" 4 "$RECSYS" train --db "$RUNS" --models "file:/
 has "$T/err" "--params-from: no run with id"
 
 # Bad input: one clear line, exit status 2 for usage errors.
-run "no data" 2 "$RECSYS" tune
-has "$T/err" "give either --data (with --format) or --db"
-run "both data and db" 2 "$RECSYS" tune --data "$TINY" --db "sqlite://$T/x.db"
-has "$T/err" "give either --data"
 run "unknown model" 2 "$RECSYS" tune --data "$TINY" --format movielens-100k --model knn
 has "$T/err" "--model: 'knn' is not one of: als, hybrid"
 run "zero trials" 2 "$RECSYS" tune --data "$TINY" --format movielens-100k --trials 0
