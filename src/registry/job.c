@@ -67,7 +67,7 @@ static rs_err write_artifact(const rs_bundle *b, const char *path, rs_diag *diag
     return RS_OK;
 }
 
-/* Trains, writes and publishes; the steps' times go into t. */
+/* Seconds of each phase of a run. */
 typedef struct phase_times {
     double load, evaluate, fit, save, publish;
 } phase_times;
@@ -105,6 +105,8 @@ static rs_err load_production(rs_store *s, rs_objstore *objects, const rs_job_op
     return e;
 }
 
+/* Trains, writes and publishes; the phases' times go into t. A warm start
+ * that cannot load the production version starts cold instead. */
 static rs_err train_and_publish(rs_store *s, rs_objstore *objects, const rs_job_opts *o,
                                 const char *id, rs_train_report *rep, phase_times *t,
                                 rs_job_result *out, rs_diag *diag)
@@ -117,13 +119,18 @@ static rs_err train_and_publish(rs_store *s, rs_objstore *objects, const rs_job_
     rs_bundle prev = {0};
     bool warm = false;
     uint64_t warm_version = 0;
-    rs_err e = o->warm_start ? load_production(s, objects, o, &prev, &warm_version, &warm, diag)
-                             : RS_OK;
-    if (e)
-        return e;
+    rs_diag wd = {{0}};
+    if (o->warm_start &&
+        load_production(s, objects, o, &prev, &warm_version, &warm, &wd) != RS_OK) {
+        rs_log_warn("cannot load the production version to warm-start from; starting cold",
+                    RS_S("reason", wd.msg));
+        rs_bundle_destroy(&prev);
+        memset(&prev, 0, sizeof prev);
+        warm = false;
+    }
     to.warm = warm ? &prev : NULL;
     rs_bundle b;
-    e = rs_train(s, &to, &b, rep, diag);
+    rs_err e = rs_train(s, &to, &b, rep, diag);
     rs_bundle_destroy(&prev);
     if (e)
         return e;

@@ -52,8 +52,8 @@ static void run_one(rs_scheduler *sc, const char *id, const char *kind)
     rs_store *s = NULL;
     rs_objstore *objects = NULL;
     rs_err e = rs_store_open(sc->db_url, &s, &d);
-    if (!e)
-        e = rs_objstore_open(sc->models_url, &objects, &d);
+    if (!e && !(e = rs_objstore_open(sc->models_url, &objects, &d)))
+        rs_objstore_set_cancel(objects, &sc->cancel); /* a stop ends a hanging transfer */
     rs_job_result r;
     if (!e) {
         rs_job_opts o = sc->job;
@@ -76,8 +76,9 @@ static void run_one(rs_scheduler *sc, const char *id, const char *kind)
 }
 
 /* Waits until a run is due or asked for, or the stop; false to stop. The
- * run's id (empty for a scheduled one, recorded by the job) and kind go
- * to id and *kind. Called and returns with the lock held. */
+ * run's id (a triggered run's, already recorded, or a new one for a
+ * scheduled run, which the job records) and kind go to id and *kind.
+ * Called and returns with the lock held. */
 static bool next_run(rs_scheduler *sc, int64_t *due_ms, char id[RS_RUN_ID_CAP],
                      const char **kind)
 {
