@@ -197,6 +197,12 @@ static rs_err run_job(rs_store *s, rs_objstore *objects, const rs_job_opts *o, r
     rs_train_report rep = {0};
     phase_times t = {0};
     e = train_and_publish(s, objects, o, out->run_id, &rep, &t, out, diag);
+    if (e && o->cancel && atomic_load(o->cancel)) {
+        char why[sizeof diag->msg];
+        memcpy(why, diag->msg, sizeof why);
+        e = rs_diag_fail(diag, RS_ECANCELED, "canceled: the server stopped during the run (%s)",
+                         why);
+    }
     out->seconds = rs_mono_s() - t0;
     out->users = rep.users;
     out->items = rep.items;
