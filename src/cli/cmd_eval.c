@@ -66,39 +66,6 @@ static void print_result(void *ctx, const rs_model_result *r)
     fflush(stdout);
 }
 
-/* Imports --data into a temporary store and loads it. */
-static int load_file(const eval_conf *c, const rs_dataset_opts *dopts, rs_dataset *d)
-{
-    rs_diag diag = {{0}};
-    uint64_t bad = 0;
-    const char *paths[1] = {c->data};
-    rs_err e = rs_dataset_from_files(paths, 1, c->format, dopts, d, &bad, &diag);
-    if (e) {
-        cli_error("eval", "%s", diag.msg);
-        return rs_err_exit_code(e);
-    }
-    if (bad)
-        fprintf(stderr, "recsys eval: skipped %llu malformed rows (see 'recsys import')\n",
-                (unsigned long long)bad);
-    return 0;
-}
-
-static int load_store(const eval_conf *c, const rs_dataset_opts *dopts, rs_dataset *d)
-{
-    rs_store *s;
-    int rc = cli_open_store("eval", c->db, &s);
-    if (rc)
-        return rc;
-    rs_diag diag = {{0}};
-    rs_err e = rs_dataset_load(s, dopts, d, &diag);
-    rs_store_close(s);
-    if (e) {
-        cli_error("eval", "%s", diag.msg);
-        return rs_err_exit_code(e);
-    }
-    return 0;
-}
-
 /* --keep: a comma-separated list of counts into keep[0..16); 0 after
  * reporting a bad one. */
 static size_t parse_keep(const char *list, uint32_t keep[16])
@@ -155,7 +122,7 @@ static int run(const void *conf, int argc, char **argv)
     rs_dataset_opts dopts = {.agg = (rs_agg)c->agg,
                              .content = (o.models & RS_MODEL_HYBRID) != 0,
                              .content_opts = o.params.content};
-    int rc = c->data ? load_file(c, &dopts, &d) : load_store(c, &dopts, &d);
+    int rc = cli_load_dataset("eval", c->data, c->format, c->db, &dopts, &d);
     if (rc)
         return rc;
     if (d.ui.nnz == 0) {
