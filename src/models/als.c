@@ -89,15 +89,25 @@ void rs_als_opts_default(rs_als_opts *o)
     o->seed = 42;
 }
 
-/* c - 1 for an entry's value. */
+/* c - 1 for an entry's value, negated for negative feedback (a negative
+ * value: preference 0). Entries hold this signed value during a fit. */
 static inline float conf_m1(const rs_als_opts *o, float v)
 {
+    const float a = fabsf(v);
+    float c = o->alpha;
     switch (o->conf) {
-    case RS_ALS_CONF_BINARY: return o->alpha;
-    case RS_ALS_CONF_RAW: return o->alpha * v;
-    case RS_ALS_CONF_LOG1P: return o->alpha * log1pf(v > 0 ? v : 0);
+    case RS_ALS_CONF_BINARY: break;
+    case RS_ALS_CONF_RAW: c = o->alpha * a; break;
+    case RS_ALS_CONF_LOG1P: c = o->alpha * log1pf(a); break;
     }
-    return o->alpha;
+    return v < 0 ? -c : c;
+}
+
+/* The preference times the confidence, p c, of an entry holding cm1:
+ * 1 + cm1 for a positive one, 0 for negative feedback. */
+static inline float pref_c(float cm1)
+{
+    return cm1 < 0 ? 0.0f : 1.0f + cm1;
 }
 
 /* One half-iteration's fixed inputs. */
@@ -143,11 +153,12 @@ RS_VEC_HOT static void apply_g(const float *G, int k, float reg, const float *v,
     }
 }
 
-/* The weight of entry j in a pass: cm1_j t for A v, c_j - cm1_j t for the
- * right-hand side (t = y_j . v). */
+/* The weight of entry j in a pass: |cm1_j| t for A v, p_j c_j - |cm1_j| t
+ * for the right-hand side (t = y_j . v). */
 static inline float pass_w(float cm1, float t, int rhs)
 {
-    return rhs ? (1.0f + cm1) - cm1 * t : cm1 * t;
+    const float w = fabsf(cm1) * t;
+    return rhs ? pref_c(cm1) - w : w;
 }
 
 /* One pass over a row's entries, y_j the j-th of Yu (n, k) contiguous:
@@ -297,7 +308,7 @@ RS_VEC_HOT static void solve_cg(const half *h, uint32_t row, float *scratch)
     const bool gathered = n <= GATHER_ROWS;
     if (gathered)
         gather(h->Y, idx, n, k, Yu);
-    /* r = b - A x = sum c y - (G + reg I) x - sum cm1 (y . x) y */
+    /* r = b - A x = sum p c y - (G + reg I) x - sum |cm1| (y . x) y */
     apply_g(h->G, k, reg, x, r);
     for (int f = 0; f < k; f++)
         r[f] = -r[f];
@@ -333,7 +344,7 @@ RS_VEC_HOT static void solve_cg(const half *h, uint32_t row, float *scratch)
 
 /* ---- exact solve ---------------------------------------------------------- */
 
-/* Builds A = G + reg I + sum cm1 y y^T and rhs = sum c y, then solves by
+/* Builds A = G + reg I + sum |cm1| y y^T and rhs = sum p c y, then solves by
  * Cholesky. scratch: k*k + k + GATHER_BLOCK*k floats. Returns 0, or the
  * LAPACK info when A is not positive definite (x is left as it was). */
 RS_VEC_HOT static int solve_exact(const half *h, uint32_t row, float *scratch)
@@ -356,7 +367,7 @@ RS_VEC_HOT static int solve_exact(const half *h, uint32_t row, float *scratch)
         for (uint64_t j = j0; j < j1; j++) {
             const float *y = h->Y + (size_t)h->m->indices[j] * k;
             const float cm1 = h->m->values[j];
-            const float s = sqrtf(cm1 > 0 ? cm1 : 0), c = 1.0f + cm1;
+            const float s = sqrtf(fabsf(cm1)), c = pref_c(cm1);
             float *g = gath + (size_t)(j - j0) * k;
             for (int f = 0; f < k; f++) {
                 g[f] = s * y[f];
@@ -438,8 +449,8 @@ static double loss(const rs_csr *ui, const float *X, const float *Y, const float
         double t = dot(x, gx, k);
         for (uint64_t j = ui->indptr[u]; j < ui->indptr[u + 1]; j++) {
             const float xy = dot(x, Y + (size_t)ui->indices[j] * k, k);
-            const float c = 1.0f + ui->values[j];
-            t += c * (1.0 - xy) * (1.0 - xy) - (double)xy * xy;
+            const float cm1 = ui->values[j], c = 1.0f + fabsf(cm1), p = cm1 < 0 ? 0.0f : 1.0f;
+            t += c * (p - xy) * (p - xy) - (double)xy * xy;
         }
         total += t;
         const uint64_t n = ui->indptr[u + 1] - ui->indptr[u];

@@ -2,7 +2,11 @@
  * Koren and Volinsky 2008). Every (user, item) pair is a preference p = 1
  * when observed and 0 otherwise, weighted by a confidence
  *
- *     c = 1 + alpha * f(value),   f = binary (1), raw (value) or log1p
+ *     c = 1 + alpha * f(|value|),   f = binary (1), raw (value) or log1p
+ *
+ * An observed pair with a negative value is negative feedback (a dislike):
+ * preference 0, with that confidence, so the fit pushes it down instead of
+ * treating it as unobserved (as the `implicit` library does).
  *
  * and the model minimises sum c (p - x_u . y_i)^2 + sum_rows reg_row |x|^2
  * over all pairs (reg_row: see rs_als_opts), alternating exact or approximate solves for the user vectors

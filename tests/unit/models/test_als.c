@@ -209,6 +209,119 @@ static void test_fold_in(void **state)
     rs_csr_destroy(&m);
 }
 
+/* Mean of x . y_i over the items of group g (50 each), skipping those in
+ * skip[0..n). */
+static double group_score(const rs_als_model *a, const float *x, uint32_t g, const uint32_t *skip,
+                          size_t n)
+{
+    double sum = 0;
+    int count = 0;
+    for (uint32_t i = g * 50; i < g * 50 + 50; i++) {
+        bool skipped = false;
+        for (size_t j = 0; j < n; j++)
+            skipped |= skip[j] == i;
+        if (skipped)
+            continue;
+        double t = 0;
+        for (uint32_t f = 0; f < a->factors; f++)
+            t += x[f] * a->item_factors[(size_t)i * a->factors + f];
+        sum += t;
+        count++;
+    }
+    return sum / count;
+}
+
+/* Negative values are dislikes: folding in a user who likes items of
+ * groups 0 and 1 and dislikes other items of group 1 scores group 1 below
+ * the same user without the dislikes, for both solvers; and a fit where
+ * every user dislikes items of the next group scores that group below an
+ * unrelated one. */
+static void test_negative_feedback(void **state)
+{
+    (void)state;
+    rs_csr m;
+    planted(&m);
+    rs_diag d = {{0}};
+    for (int s = 0; s < 2; s++) {
+        rs_als_opts o = small_opts((rs_als_solver)s);
+        rs_als_model a;
+        assert_int_equal(rs_als_fit(&m, &o, &a, &d), RS_OK);
+        float *G = rs_xmalloc(8 * 8 * sizeof *G);
+        rs_als_gram(&a, G);
+        /* Likes 3 items of group 0 and 3 of group 1, then dislikes 4 more
+         * of group 1. */
+        const uint32_t items[] = {3, 11, 27, 55, 63, 77, 81, 88, 92, 97};
+        const float values[] = {5, 5, 5, 5, 5, 5, -5, -5, -5, -5};
+        float x_like[8], x_mixed[8];
+        float *scratch = rs_xmalloc(rs_als_fold_in_scratch(&a, 10) * sizeof *scratch);
+        assert_int_equal(rs_als_fold_in(&a, G, &o, items, values, 6, x_like, scratch), 0);
+        assert_int_equal(rs_als_fold_in(&a, G, &o, items, values, 10, x_mixed, scratch), 0);
+        const double g1_like = group_score(&a, x_like, 1, items + 3, 7);
+        const double g1_mixed = group_score(&a, x_mixed, 1, items + 3, 7);
+        double disliked_mixed = 0;
+        for (int j = 6; j < 10; j++)
+            for (uint32_t f = 0; f < 8; f++)
+                disliked_mixed += x_mixed[f] * a.item_factors[(size_t)items[j] * 8 + f];
+        print_message("dislikes (%s): group 1 scores %.3f without, %.3f with; disliked items %.3f\n",
+                      s ? "cholesky" : "cg", g1_like, g1_mixed, disliked_mixed / 4);
+        assert_true(g1_mixed < 0.9 * g1_like);
+        assert_true(disliked_mixed / 4 < g1_like);
+        /* The liked group stays liked. */
+        const double g0_like = group_score(&a, x_like, 0, items, 3);
+        assert_true(group_score(&a, x_mixed, 0, items, 3) > g0_like * 0.8);
+        rs_free(scratch);
+        rs_free(G);
+        rs_als_destroy(&a);
+    }
+
+    /* Every user of group g dislikes 10 items of group g + 1. */
+    enum { DIS = 10 };
+    const size_t n = m.nnz + (size_t)(NU - 1) * DIS;
+    uint32_t *r = rs_xmalloc(n * sizeof *r), *c = rs_xmalloc(n * sizeof *c);
+    float *v = rs_xmalloc(n * sizeof *v);
+    size_t k = 0;
+    for (uint32_t u = 0; u < NU - 1; u++) {
+        for (uint64_t j = m.indptr[u]; j < m.indptr[u + 1]; j++, k++) {
+            r[k] = u;
+            c[k] = m.indices[j];
+            v[k] = m.values[j];
+        }
+        const uint32_t next = (u % GROUPS + 1) % GROUPS;
+        for (uint32_t j = 0; j < DIS; j++, k++) {
+            r[k] = u;
+            c[k] = next * 50 + (u * 7 + j * 5) % 50;
+            v[k] = -5;
+        }
+    }
+    rs_csr neg;
+    assert_int_equal(rs_csr_from_coo(NU, NI, r, c, v, NULL, k, RS_AGG_LAST, &neg), RS_OK);
+    for (int s = 0; s < 2; s++) {
+        rs_als_opts o = small_opts((rs_als_solver)s);
+        o.compute_loss = true;
+        rs_als_model a;
+        assert_int_equal(rs_als_fit(&neg, &o, &a, &d), RS_OK);
+        double next = 0, other = 0;
+        for (uint32_t u = 0; u < NU - 1; u++) {
+            const float *x = a.user_factors + (size_t)u * 8;
+            next += group_score(&a, x, (u % GROUPS + 1) % GROUPS, NULL, 0);
+            other += group_score(&a, x, (u % GROUPS + 2) % GROUPS, NULL, 0);
+        }
+        next /= NU - 1;
+        other /= NU - 1;
+        print_message("fit with dislikes (%s): disliked group %.3f, other group %.3f\n",
+                      s ? "cholesky" : "cg", next, other);
+        /* (Read as weak likes, the dislikes would score their group above
+         * the other.) */
+        assert_true(next < other * 0.75);
+        rs_als_destroy(&a);
+    }
+    rs_csr_destroy(&neg);
+    rs_free(r);
+    rs_free(c);
+    rs_free(v);
+    rs_csr_destroy(&m);
+}
+
 typedef struct losses {
     double v[32];
     unsigned n;
@@ -541,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_recovers_planted_groups),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_fold_in),
+        cmocka_unit_test(test_negative_feedback),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_warm_start),
         cmocka_unit_test(test_stop),
