@@ -6,6 +6,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -29,12 +30,54 @@ static void free_all(void *a, void *b, void *c, void *d, void *e, void *f)
     rs_free(f);
 }
 
+/* The entries of m with a value of at least 0 into *out: the held-out
+ * items that count as relevant (a negative value is a dislike). */
+static rs_err positives(const rs_csr *m, rs_csr *out)
+{
+    rs_err e = rs_csr_copy(m, out);
+    if (e)
+        return e;
+    size_t w = 0;
+    for (uint32_t u = 0; u < m->n_rows; u++) {
+        const uint64_t a = m->indptr[u], b = m->indptr[u + 1];
+        out->indptr[u] = w;
+        for (uint64_t j = a; j < b; j++)
+            if (m->values[j] >= 0) {
+                out->indices[w] = m->indices[j];
+                out->values[w++] = m->values[j];
+            }
+    }
+    out->indptr[m->n_rows] = w;
+    out->nnz = w;
+    return RS_OK;
+}
+
+static rs_err eval_relevant(const rs_recommender *r, const rs_csr *train, const rs_csr *test,
+                            const rs_eval_opts *o, rs_eval_result *out, rs_diag *diag);
+
 rs_err rs_eval_topk(const rs_recommender *r, const rs_csr *train, const rs_csr *test,
                     const rs_eval_opts *o, rs_eval_result *out, rs_diag *diag)
 {
     memset(out, 0, sizeof *out);
     if (train->n_rows != test->n_rows || train->n_cols != test->n_cols)
         return rs_diag_fail(diag, RS_EINVAL, "train and test matrices differ in shape");
+    bool negative = false;
+    for (size_t j = 0; j < test->nnz && !negative; j++)
+        negative = test->values[j] < 0;
+    if (!negative)
+        return eval_relevant(r, train, test, o, out, diag);
+    rs_csr relevant;
+    if (positives(test, &relevant) != RS_OK)
+        return rs_diag_fail(diag, RS_ENOMEM, "out of memory for the held-out matrix");
+    const rs_err e = eval_relevant(r, train, &relevant, o, out, diag);
+    rs_csr_destroy(&relevant);
+    return e;
+}
+
+/* rs_eval_topk with every held-out entry relevant. */
+static rs_err eval_relevant(const rs_recommender *r, const rs_csr *train, const rs_csr *test,
+                            const rs_eval_opts *o, rs_eval_result *out, rs_diag *diag)
+{
     const double t0 = rs_mono_s();
     const size_t k = o->k ? o->k : 10;
     const uint32_t nu = test->n_rows, ni = test->n_cols;

@@ -40,12 +40,13 @@ typedef struct rs_eval_result {
     double coverage;   /* distinct recommended items / n_items */
     double diversity;  /* mean intra-list category diversity */
     double novelty;    /* mean list novelty in bits */
-    uint32_t users;    /* users evaluated (those with test items) */
+    uint32_t users;    /* users evaluated (those with relevant test items) */
     double seconds;
 } rs_eval_result;
 
 /* Evaluates r with train (what the model saw, excluded from rankings) and
- * test (what it should find). Errors: RS_EINVAL for mismatched shapes, the
+ * test (what it should find: its entries with a value of at least 0; a
+ * negative value is a dislike, not a hit). Errors: RS_EINVAL for mismatched shapes, the
  * recommender's first error, RS_ENOMEM. */
 RS_MUST_USE rs_err rs_eval_topk(const rs_recommender *r, const rs_csr *train, const rs_csr *test,
                                 const rs_eval_opts *o, rs_eval_result *out, rs_diag *diag);

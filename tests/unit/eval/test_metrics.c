@@ -155,6 +155,19 @@ static void test_evaluate(void **state)
     assert_int_equal(rs_eval_topk(&r, &train, &test, &o, &b, &d), RS_OK);
     assert_true(isnan(b.diversity));
 
+    /* A held-out dislike (a negative value) is not relevant: u1 disliked
+     * item 3, so its list (0, 3) has one relevant item of one; u3, with
+     * only a dislike, is not evaluated. */
+    rs_csr neg;
+    const float sv[] = {1, 1, -1, -2};
+    assert_int_equal(rs_csr_from_coo(4, 6, sr, sc, sv, NULL, 4, RS_AGG_SUM, &neg), RS_OK);
+    o.threads = 1;
+    assert_int_equal(rs_eval_topk(&r, &train, &neg, &o, &b, &d), RS_OK);
+    assert_int_equal(b.users, 2);
+    assert_float_equal(b.precision, (0.5 + 0.5) / 2, EPS);
+    assert_float_equal(b.recall, (1 + 1) / 2.0, EPS);
+    rs_csr_destroy(&neg);
+
     rs_recommender bad = {"failing", NULL, failing, 0};
     /* u2 has no test items, so make it one to reach the failure. */
     rs_csr t2;
