@@ -6,6 +6,11 @@
 # bytes, pulled into the object file by the assembler's .incbin when the
 # file is compiled. The paths are read at compile time, not here, and the
 # C file is rebuilt whenever one of them changes.
+#
+# A file that exists when CMake runs and is not generated in the build tree
+# also gets an ETag, the start of its SHA-256; CMake runs again when such a
+# file changes, so the tag follows its content. Generated files get none
+# (they are served without validation).
 function(rs_embed_assets)
   cmake_parse_arguments(E "" "OUT_C" "ASSETS" ${ARGN})
   list(LENGTH E_ASSETS len)
@@ -43,8 +48,16 @@ function(rs_embed_assets)
       "    \"rs__asset${i}_end:\\n.byte 0\\n\"\n")
     string(APPEND decls
       "extern const unsigned char rs__asset${i}[], rs__asset${i}_end[];\n")
+    set(etag "NULL")
+    string(FIND "${path}" "${CMAKE_BINARY_DIR}/" in_build)
+    if(EXISTS "${path}" AND NOT in_build EQUAL 0)
+      file(SHA256 "${path}" sum)
+      string(SUBSTRING "${sum}" 0 20 sum)
+      set(etag "\"\\\"${sum}\\\"\"")
+      set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${path}")
+    endif()
     string(APPEND table
-      "    {\"${name}\", \"${type}\", rs__asset${i}, rs__asset${i}_end},\n")
+      "    {\"${name}\", \"${type}\", ${etag}, rs__asset${i}, rs__asset${i}_end},\n")
     list(APPEND paths "${path}")
     math(EXPR i "${i} + 1")
   endwhile()

@@ -84,8 +84,18 @@ void rs__h_readyz(rs_service *s, const rs_http_request *req, const char *arg,
                   rs_http_response *resp);
 void rs__h_metrics(rs_service *s, const rs_http_request *req, const char *arg,
                    rs_http_response *resp);
-void rs__h_later(rs_service *s, const rs_http_request *req, const char *arg,
-                 rs_http_response *resp);
+
+/* status.c */
+void rs__h_status(rs_service *s, const rs_http_request *req, const char *arg,
+                  rs_http_response *resp);
+
+/* categories.c */
+void rs__h_categories(rs_service *s, const rs_http_request *req, const char *arg,
+                      rs_http_response *resp);
+
+/* ui.c */
+void rs__h_ui(rs_service *s, const rs_http_request *req, const char *arg,
+              rs_http_response *resp);
 
 /* docs.c */
 void rs__h_openapi(rs_service *s, const rs_http_request *req, const char *arg,

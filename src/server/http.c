@@ -195,8 +195,12 @@ static enum MHD_Result send_response(struct MHD_Connection *c, rs_http_response 
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->challenge)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"recsys\"");
-    if (resp->cacheable)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=86400");
+    if (resp->csp)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, resp->csp);
+    if (resp->etag) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    }
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -278,6 +282,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 .body_len = p->len,
                 .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_AUTHORIZATION),
+                .if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_IF_NONE_MATCH),
                 .params = params,
                 .n_params = pc.n,
             };

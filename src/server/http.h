@@ -30,6 +30,7 @@ typedef struct rs_http_request {
     const char *body;           /* NUL-terminated; "" when none */
     size_t body_len;
     const char *authorization;  /* the Authorization header; NULL when absent */
+    const char *if_none_match;  /* the If-None-Match header; NULL when absent */
     const rs_http_param *params;
     size_t n_params;            /* at most RS_HTTP_MAX_PARAMS */
 } rs_http_request;
@@ -47,7 +48,11 @@ typedef struct rs_http_response {
     size_t len;
     char allow[64];            /* the Allow header for 405, "" otherwise */
     bool challenge;            /* adds WWW-Authenticate: Bearer (for 401) */
-    bool cacheable;            /* static content: may be cached for a day */
+    const char *csp;           /* static string: a Content-Security-Policy
+                                * (the web UI's page), or NULL */
+    const char *etag;          /* static string: sent as ETag, with
+                                * Cache-Control: no-cache (clients keep the
+                                * file and check it is current) */
 } rs_http_response;
 
 /* The handler: fills resp (status, content type, body). Called from the

@@ -2,8 +2,11 @@
  * created or replaced whole), GET /v1/items (by category, paged),
  * GET /v1/items/{id} and PATCH /v1/items/{id} (the fields given). Writes
  * are validated as a whole and committed in one transaction before the
- * answer; hiding an item takes it out of recommendations at once. */
+ * answer; hiding an item takes it out of recommendations at once.
+ * GET /v1/items?ids=a,b,c lists the items asked for (several lookups in
+ * one request). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -13,6 +16,7 @@
 
 #define MAX_BATCH 10000
 #define MAX_LIMIT 1000
+#define MAX_IDS 100
 
 static json_t *item_json(const rs_item *it)
 {
@@ -229,6 +233,8 @@ void rs__h_item_patch(rs_service *s, const rs_http_request *req, const char *arg
 
 typedef struct list_items {
     const char *category, *after, *id;
+    const char *ids[MAX_IDS]; /* with ?ids=: the ids asked (in arena) */
+    size_t n_ids;
     size_t limit;
     rs_arena arena;
     rs_item *items;
@@ -249,11 +255,60 @@ static rs_err do_get_item(rs_store *st, void *ctx)
     return rs_store_get_item(st, l->id, &l->arena, &l->one);
 }
 
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The items of l->ids that exist, filtered and paged like any list: of
+ * l->category when given, after l->after, at most l->limit, in id order. */
+static rs_err do_get_items(rs_store *st, void *ctx)
+{
+    list_items *l = ctx;
+    qsort(l->ids, l->n_ids, sizeof *l->ids, cmp_ids);
+    l->items = rs_arena_alloc(&l->arena, l->n_ids * sizeof *l->items);
+    for (size_t i = 0; i < l->n_ids && l->n < l->limit; i++) {
+        const bool repeated = i && !strcmp(l->ids[i], l->ids[i - 1]);
+        if (repeated || (l->after && strcmp(l->ids[i], l->after) <= 0))
+            continue;
+        rs_item *it = &l->items[l->n];
+        const rs_err e = rs_store_get_item(st, l->ids[i], &l->arena, it);
+        if (e && e != RS_ENOTFOUND)
+            return e;
+        if (!e && (!l->category || !strcmp(it->category ? it->category : "", l->category)))
+            l->n++;
+    }
+    return RS_OK;
+}
+
+/* Splits the ids parameter (comma-separated, empty entries skipped) into
+ * l->ids; false after a 400 for a bad id or too many. */
+static bool parse_ids(const char *ids, list_items *l, rs_http_response *resp)
+{
+    for (const char *p = ids; *p;) {
+        const size_t len = strcspn(p, ",");
+        if (len) {
+            if (l->n_ids == MAX_IDS) {
+                rs_http_problem(resp, 400, "ids lists more than %d items", MAX_IDS);
+                return false;
+            }
+            const char *why;
+            if (rs_id_check(p, len, &why) != RS_OK) {
+                rs_http_problem(resp, 400, "ids, entry %zu: %s", l->n_ids + 1, why);
+                return false;
+            }
+            l->ids[l->n_ids++] = rs_arena_strndup(&l->arena, p, len);
+        }
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
 void rs__h_items_list(rs_service *s, const rs_http_request *req, const char *arg,
                       rs_http_response *resp)
 {
     (void)arg;
-    static const char *const params[] = {"category", "limit", "cursor", NULL};
+    static const char *const params[] = {"category", "limit", "cursor", "ids", NULL};
     list_items l = {0};
     int64_t limit;
     if (!rs__query_only(req, resp, params) ||
@@ -263,7 +318,10 @@ void rs__h_items_list(rs_service *s, const rs_http_request *req, const char *arg
         return;
     l.limit = (size_t)limit;
     rs_arena_init(&l.arena, 65536);
-    if (rs__store_read(s, do_list_items, &l, resp)) {
+    const char *ids = rs_http_query(req, "ids");
+    if (ids ? parse_ids(ids, &l, resp) &&
+                  rs__store_read(s, do_get_items, &l, resp)
+            : rs__store_read(s, do_list_items, &l, resp)) {
         json_t *arr = json_array();
         for (size_t i = 0; i < l.n; i++)
             json_array_append_new(arr, item_json(&l.items[i]));

@@ -11,11 +11,11 @@
 static const char *const route_names[RS_ROUTE_COUNT] = {
     "/v1/recommend", "/v1/similar", "/v1/popular", "/v1/events", "/v1/users", "/v1/items",
     "/healthz",      "/readyz",     "/metrics",    "/docs",      "/v1/train", "/v1/runs",
-    "/v1/models",    "other",
+    "/v1/models",    "/v1/status",  "/v1/categories", "/ui", "other",
 };
 
 /* The statuses counted one by one; the last slot is "every other". */
-static const int statuses[RS_METRIC_STATUSES - 1] = {200, 201, 202, 400, 401, 404,
+static const int statuses[RS_METRIC_STATUSES - 1] = {200, 201, 202, 304, 400, 401, 404,
                                                      405, 409, 413, 500, 501, 503};
 
 /* Upper bounds of the duration buckets in seconds (the last is +Inf). */

@@ -26,12 +26,15 @@ typedef enum rs_route_id {
     RS_ROUTE_TRAIN,
     RS_ROUTE_RUNS,
     RS_ROUTE_MODELS,
-    RS_ROUTE_OTHER,     /* routes not yet served, 404s and 405s */
+    RS_ROUTE_STATUS,
+    RS_ROUTE_CATEGORIES,
+    RS_ROUTE_UI,        /* the web UI's page and files */
+    RS_ROUTE_OTHER,     /* 404s and 405s */
     RS_ROUTE_COUNT,
 } rs_route_id;
 
 /* Statuses counted one by one; others fall in the last slot. */
-#define RS_METRIC_STATUSES 13
+#define RS_METRIC_STATUSES 14
 #define RS_METRIC_BUCKETS 12
 
 typedef enum rs_fallback {

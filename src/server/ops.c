@@ -1,6 +1,5 @@
 /* The operational endpoints: /healthz (the process answers), /readyz (the
- * store answers and a model is loaded), /metrics (Prometheus), and the
- * answer for routes this version does not serve yet. */
+ * store answers and a model is loaded) and /metrics (Prometheus). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -68,13 +67,4 @@ void rs__h_metrics(rs_service *s, const rs_http_request *req, const char *arg,
     resp->len = len;
     resp->status = 200;
     resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
-void rs__h_later(rs_service *s, const rs_http_request *req, const char *arg,
-                     rs_http_response *resp)
-{
-    (void)arg;
-    (void)s;
-    rs_http_problem(resp, 501, "%s %s is not available in this version of recsys", req->method,
-                    req->path);
 }

@@ -22,9 +22,8 @@ typedef struct route {
     access who;
 } route;
 
-/* Everything DESIGN.md lists; what this version does not serve yet answers
- * 501 (rs__h_later) so that clients see the contract. tests/api checks
- * that this table and docs/openapi.yaml name the same operations. */
+/* Every route; tests/api checks that this table and docs/openapi.yaml name
+ * the same operations. */
 static const route routes[] = {
     {"GET", "/v1/recommend", rs__h_recommend, RS_ROUTE_RECOMMEND, READ},
     {"GET", "/v1/similar", rs__h_similar, RS_ROUTE_SIMILAR, READ},
@@ -36,6 +35,7 @@ static const route routes[] = {
     {"GET", "/v1/users/{id}/events", rs__h_user_events, RS_ROUTE_USERS, READ},
     {"POST", "/v1/items", rs__h_items_post, RS_ROUTE_ITEMS, WRITE},
     {"GET", "/v1/items", rs__h_items_list, RS_ROUTE_ITEMS, READ},
+    {"GET", "/v1/categories", rs__h_categories, RS_ROUTE_CATEGORIES, READ},
     {"GET", "/v1/items/{id}", rs__h_item_get, RS_ROUTE_ITEMS, READ},
     {"PATCH", "/v1/items/{id}", rs__h_item_patch, RS_ROUTE_ITEMS, WRITE},
     {"POST", "/v1/train", rs__h_train, RS_ROUTE_TRAIN, WRITE},
@@ -44,13 +44,15 @@ static const route routes[] = {
     {"GET", "/v1/models", rs__h_models_list, RS_ROUTE_MODELS, READ},
     {"POST", "/v1/models/rollback", rs__h_model_rollback, RS_ROUTE_MODELS, WRITE},
     {"POST", "/v1/models/{version}/promote", rs__h_model_promote, RS_ROUTE_MODELS, WRITE},
+    {"GET", "/v1/status", rs__h_status, RS_ROUTE_STATUS, READ},
     {"GET", "/healthz", rs__h_healthz, RS_ROUTE_HEALTHZ, OPEN},
     {"GET", "/readyz", rs__h_readyz, RS_ROUTE_READYZ, OPEN},
     {"GET", "/metrics", rs__h_metrics, RS_ROUTE_METRICS, OPEN},
     {"GET", "/openapi.json", rs__h_openapi, RS_ROUTE_DOCS, OPEN},
     {"GET", "/docs", rs__h_docs, RS_ROUTE_DOCS, OPEN},
     {"GET", "/docs/{file}", rs__h_docs, RS_ROUTE_DOCS, OPEN},
-    {"GET", "/", rs__h_later, RS_ROUTE_OTHER, OPEN},
+    {"GET", "/", rs__h_ui, RS_ROUTE_UI, OPEN},
+    {"GET", "/ui/{file}", rs__h_ui, RS_ROUTE_UI, OPEN},
 };
 
 /* Path parameters longer than this are refused before any handler runs. */

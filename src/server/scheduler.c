@@ -206,6 +206,11 @@ void rs_scheduler_current(rs_scheduler *sc, char run_id[RS_RUN_ID_CAP])
     pthread_mutex_unlock(&sc->lock);
 }
 
+int64_t rs_scheduler_every_ms(const rs_scheduler *sc)
+{
+    return sc->every_ms;
+}
+
 void rs_scheduler_stop(rs_scheduler *sc)
 {
     if (!sc)

@@ -36,6 +36,10 @@ RS_MUST_USE rs_err rs_scheduler_trigger(rs_scheduler *sc, char run_id[RS_RUN_ID_
 /* The run in progress ("" when none). */
 void rs_scheduler_current(rs_scheduler *sc, char run_id[RS_RUN_ID_CAP]);
 
+/* The time between scheduled runs in ms; 0 when runs come only when
+ * asked. */
+int64_t rs_scheduler_every_ms(const rs_scheduler *sc);
+
 /* Stops the thread and frees sc. A run in progress is stopped at its next
  * ALS iteration (it is recorded as failed; production is untouched) and
  * waited for. Accepts NULL. */

@@ -72,6 +72,7 @@ typedef struct rs_service {
     rs_snapshot *cur;           /* NULL until a model is loaded */
     rs_metrics metrics;
     size_t foldin_capacity;     /* users kept per model version */
+    int64_t started_ms;         /* when rs_service_init ran (wall clock) */
     bool has_key, has_read_key; /* --api-key, --api-key-read */
     unsigned char key[RS_KEY_DIGEST], read_key[RS_KEY_DIGEST];
 } rs_service;

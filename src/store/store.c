@@ -393,6 +393,20 @@ rs_err rs_store_list_items(rs_store *s, const char *category, const char *after,
     return s->ops->list_items(s, category, after, limit, a, out, n);
 }
 
+rs_err rs_store_list_categories(rs_store *s, const char *after, size_t limit, rs_arena *a,
+                                rs_category **out, size_t *n)
+{
+    const char *why;
+    s->errmsg[0] = '\0';
+    *out = NULL;
+    *n = 0;
+    if (after && rs_text_check(after, strlen(after), &why) != RS_OK)
+        return rs__store_fail(s, RS_EINVAL, "cursor: %s", why);
+    if (limit == 0)
+        return RS_OK;
+    return s->ops->list_categories(s, after, limit, a, out, n);
+}
+
 rs_err rs_store_user_events(rs_store *s, const char *user_id, size_t limit, rs_arena *a,
                             rs_event **out, size_t *n)
 {

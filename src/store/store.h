@@ -162,6 +162,18 @@ RS_MUST_USE rs_err rs_store_get_item(rs_store *s, const char *id, rs_arena *a, r
 RS_MUST_USE rs_err rs_store_list_items(rs_store *s, const char *category, const char *after,
                                        size_t limit, rs_arena *a, rs_item **out, size_t *n);
 
+/* A category and how many items have it (hidden ones included). */
+typedef struct rs_category {
+    const char *name;
+    uint64_t items;
+} rs_category;
+
+/* Up to `limit` categories named after `after` (NULL to start), in byte
+ * order, with their item counts; items without a category are left out.
+ * The array and its strings live in arena a. */
+RS_MUST_USE rs_err rs_store_list_categories(rs_store *s, const char *after, size_t limit,
+                                            rs_arena *a, rs_category **out, size_t *n);
+
 /* A user's most recent events, newest first, at most `limit`. An unknown
  * user has none (RS_OK, n = 0). */
 RS_MUST_USE rs_err rs_store_user_events(rs_store *s, const char *user_id, size_t limit,

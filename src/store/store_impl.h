@@ -51,6 +51,8 @@ typedef struct rs_store_ops {
     rs_err (*get_item)(rs_store *s, const char *id, rs_arena *a, rs_item *out);
     rs_err (*list_items)(rs_store *s, const char *category, const char *after, size_t limit,
                          rs_arena *a, rs_item **out, size_t *n);
+    rs_err (*list_categories)(rs_store *s, const char *after, size_t limit, rs_arena *a,
+                              rs_category **out, size_t *n);
     rs_err (*user_events)(rs_store *s, const char *user_id, size_t limit, rs_arena *a,
                           rs_event **out, size_t *n);
     rs_err (*get_counts)(rs_store *s, rs_store_counts *out);

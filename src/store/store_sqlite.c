@@ -26,7 +26,7 @@ typedef enum stmt_id {
     ST_SEQ_RESERVE, ST_NEWEST_UPDATE, ST_EVENT_INSERT,
     ST_IMPORT_PUT, ST_IMPORT_GET,
     ST_USER_GET, ST_USERS_FROM_INCL, ST_USERS_FROM_EXCL,
-    ST_ITEM_GET, ST_ITEMS_ALL, ST_ITEMS_CATEGORY,
+    ST_ITEM_GET, ST_ITEMS_ALL, ST_ITEMS_CATEGORY, ST_CATEGORIES,
     ST_USER_EVENTS, ST_COUNTS,
     ST_SCAN_USERS, ST_SCAN_ITEMS, ST_SCAN_EVENTS,
     ST__COUNT
@@ -70,6 +70,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_ITEMS_ALL] = "SELECT " ITEM_COLUMNS " FROM items WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_ITEMS_CATEGORY] = "SELECT " ITEM_COLUMNS " FROM items "
                           "WHERE category = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
+    [ST_CATEGORIES] = "SELECT category, count(*) FROM items WHERE category > ?1 "
+                      "GROUP BY category ORDER BY category LIMIT ?2",
     [ST_USER_EVENTS] = "SELECT i.id, t.name, e.value, e.ts_ms FROM events e "
                        "JOIN items i ON i.key = e.item_key "
                        "JOIN event_types t ON t.code = e.type "
@@ -762,6 +764,25 @@ static rs_err sq_list_items(rs_store *s, const char *category, const char *after
     return collect(q, st, limit, sizeof **out, item_reader, a, (void **)out, n);
 }
 
+static void category_reader(sqlite3_stmt *st, rs_arena *a, void *elem)
+{
+    rs_category *c = elem;
+    c->name = col_dup(a, st, 0);
+    c->items = (uint64_t)sqlite3_column_int64(st, 1);
+}
+
+static rs_err sq_list_categories(rs_store *s, const char *after, size_t limit, rs_arena *a,
+                                 rs_category **out, size_t *n)
+{
+    sq_store *q = sq(s);
+    sqlite3_stmt *st = stmt(q, ST_CATEGORIES);
+    if (!st)
+        return RS_ESTORE;
+    bind_text(st, 1, after ? after : "");
+    sqlite3_bind_int64(st, 2, (int64_t)limit);
+    return collect(q, st, limit, sizeof **out, category_reader, a, (void **)out, n);
+}
+
 static rs_err sq_user_events(rs_store *s, const char *user_id, size_t limit, rs_arena *a,
                              rs_event **out, size_t *n)
 {
@@ -953,6 +974,7 @@ const rs_store_ops rs__store_sqlite_ops = {
     .find_users = sq_find_users,
     .get_item = sq_get_item,
     .list_items = sq_list_items,
+    .list_categories = sq_list_categories,
     .user_events = sq_user_events,
     .get_counts = sq_get_counts,
     .scan_users = sq_scan_users,

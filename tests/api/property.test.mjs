@@ -146,14 +146,15 @@ function checkAccepted(o, given, res, what) {
               `which its schema does not allow: ${ajv.errorsText(validate.errors)}`);
   }
   const cap = Number(first.get('n') ?? first.get('limit') ?? 1000);
-  const list = res.json.items ?? res.json.users ?? res.json.events;
+  const list = res.json.items ?? res.json.users ?? res.json.events ?? res.json.categories;
   assert.ok(list.length <= cap, `${what}: ${list.length} records, more than the ${cap} asked`);
   const [param, field] = ECHOES[o.id] ?? [];
   if (param && first.get(param) !== undefined)
     assert.equal(res.json[field], first.get(param), `${what}: answered for another ${param}`);
 }
 
-for (const id of ['recommend', 'similarItems', 'popularItems', 'listUsers', 'listItems', 'listUserEvents']) {
+for (const id of ['recommend', 'similarItems', 'popularItems', 'listUsers', 'listItems', 'listCategories',
+                  'listUserEvents']) {
   const o = op(id);
   test(`GET ${o.path} answers arbitrary query strings as described`, async () => {
     await fc.assert(fc.asyncProperty(pathArgs(o), queryPairs(o), async (args, pairs) => {
@@ -162,7 +163,7 @@ for (const id of ['recommend', 'similarItems', 'popularItems', 'listUsers', 'lis
       const res = await request(ctx.url, { path });
       const what = `GET ${path}`;
       checkResponse(o, res, what);
-      assert.ok(res.status < 500 || res.status === 501, `${what}: answered ${res.status}: ${res.text}`);
+      assert.ok(res.status < 500, `${what}: answered ${res.status}: ${res.text}`);
       if (res.status < 300)
         checkAccepted(o, [...args, ...pairs], res, what);
     }));

@@ -95,12 +95,6 @@ export function access(op) {
   return 'write';
 }
 
-/** Whether op is a placeholder of this version: it answers only 501
- *  (besides 4xx). */
-export function isPlaceholder(op) {
-  return op.statuses.includes(501) && !op.statuses.some((s) => s >= 200 && s < 300);
-}
-
 export const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
 addFormats(ajv);
 // The description is added whole, so that its schemas are found by JSON

@@ -249,6 +249,53 @@ static void test_items_put_get_list(void **state)
     rs_store_close(s);
 }
 
+static void test_categories(void **state)
+{
+    (void)state;
+    rs_store *s = open_fresh();
+    rs_item items[] = {
+        {.id = "a", .category = "music"}, {.id = "b", .category = "books"},
+        {.id = "c", .category = "books", .hidden = true}, {.id = "d"},
+        {.id = "e", .category = "Zines"}, {.id = "f", .category = "books"},
+    };
+    rs_write_stats st = {0};
+    assert_int_equal(rs_store_put_items(s, items, RS_ARRAY_LEN(items), &st), RS_OK);
+
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_category *c;
+    size_t n;
+    /* Byte order ("Zines" before "books"), hidden items counted, the empty
+     * category left out. */
+    assert_int_equal(rs_store_list_categories(s, NULL, 10, &a, &c, &n), RS_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(c[0].name, "Zines");
+    assert_int_equal(c[0].items, 1);
+    assert_string_equal(c[1].name, "books");
+    assert_int_equal(c[1].items, 3);
+    assert_string_equal(c[2].name, "music");
+    assert_int_equal(c[2].items, 1);
+    /* Paging. */
+    assert_int_equal(rs_store_list_categories(s, NULL, 2, &a, &c, &n), RS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rs_store_list_categories(s, c[1].name, 2, &a, &c, &n), RS_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(c[0].name, "music");
+    assert_int_equal(rs_store_list_categories(s, "music", 2, &a, &c, &n), RS_OK);
+    assert_int_equal(n, 0);
+    /* A moved item moves its count. */
+    rs_item moved = {.id = "a", .category = "books"};
+    assert_int_equal(rs_store_put_items(s, &moved, 1, &st), RS_OK);
+    assert_int_equal(rs_store_list_categories(s, NULL, 10, &a, &c, &n), RS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(c[1].items, 4);
+    /* A cursor that is not text is refused. */
+    assert_int_equal(rs_store_list_categories(s, "\xff", 10, &a, &c, &n), RS_EINVAL);
+    assert_int_equal(n, 0);
+    rs_arena_destroy(&a);
+    rs_store_close(s);
+}
+
 static void test_items_invalid(void **state)
 {
     (void)state;
@@ -1498,6 +1545,7 @@ int main(void)
         cmocka_unit_test(test_users_invalid_rejected_whole),
         cmocka_unit_test(test_items_put_get_list),
         cmocka_unit_test(test_items_invalid),
+        cmocka_unit_test(test_categories),
         cmocka_unit_test(test_events_add_and_read),
         cmocka_unit_test(test_events_bad_batch_writes_nothing),
         cmocka_unit_test(test_transactions),

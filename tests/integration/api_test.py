@@ -4,7 +4,8 @@
 
 DIR holds shop.db (generated data, imported), models/ (one trained
 version) and gen/. Checks the users and items endpoints (create, read,
-list with paging, patch), that hiding an item takes it out of every
+list with paging, patch, several items by id), categories, status, the
+web UI's files and their ETags, that hiding an item takes it out of every
 answer at once, a catalogue of malformed requests on every endpoint that
 writes or reads the store (each a 4xx problem+json naming the problem,
 the store unchanged), the API keys (--api-key, --api-key-read), and
@@ -109,6 +110,67 @@ check(sorted(got) == sorted(i for i, c in category.items() if c == cat),
 problem("/v1/items/no-such-item", 404, "no-such-item")
 problem("/v1/items/no-such-item", 404, "no-such-item", method="PATCH", body={"hidden": True})
 
+# Several items in one request: those that exist, in id order, filtered and
+# paged like any list.
+some = sorted(category)[:5]
+asked = [some[3], "no-such-item", some[0], some[3], "", some[1]]
+st, doc, _, _ = request("GET", "/v1/items?ids=" + urllib.parse.quote(",".join(asked)))
+check(st == 200 and [i["item_id"] for i in doc["items"]] == sorted({some[0], some[1], some[3]})
+      and doc["next_cursor"] is None, "items: ids lists those that exist, once, in id order", doc)
+st, doc, _, _ = request("GET", "/v1/items?limit=2&ids=" + ",".join(some))
+check(st == 200 and [i["item_id"] for i in doc["items"]] == some[:2]
+      and doc["next_cursor"] == some[1], "items: ids with a limit gives a cursor", doc)
+st, doc, _, _ = request("GET", f"/v1/items?cursor={some[1]}&ids=" + ",".join(some))
+check(st == 200 and [i["item_id"] for i in doc["items"]] == some[2:],
+      "items: ids after a cursor", doc)
+cat0 = category[some[0]]
+st, doc, _, _ = request("GET", f"/v1/items?category={urllib.parse.quote(cat0)}&ids=" + ",".join(some))
+check(st == 200 and [i["item_id"] for i in doc["items"]] == [i for i in some if category[i] == cat0],
+      "items: ids of a category", doc)
+
+# Categories with their counts, paged.
+counts = {}
+for c in category.values():
+    counts[c] = counts.get(c, 0) + 1
+counts["Home"] = counts.get("Home", 0) + 1  # lamp-1 (lamp-2 has no category)
+got, cursor = {}, None
+while True:
+    st, doc, _, _ = request("GET", "/v1/categories?limit=3" + (
+        f"&cursor={urllib.parse.quote(cursor)}" if cursor else ""))
+    check(st == 200 and len(doc["categories"]) <= 3, "categories: a page", doc)
+    got.update((c["category"], c["items"]) for c in doc["categories"])
+    cursor = doc["next_cursor"]
+    if cursor is None:
+        break
+check(got == counts, f"categories: paging visits the {len(counts)} categories with their counts",
+      f"{got} != {counts}")
+
+# Status: the model served and the store's counts.
+st, doc, _, _ = request("GET", "/v1/status")
+users, items_, events = (len(t) if isinstance(t, list) else t for t in store_state())
+check(st == 200 and doc["store"] == {"users": users, "items": items_, "events": events,
+                                     "newest_event_at": doc["store"]["newest_event_at"]}
+      and doc["model"]["version"] == 1 and "collab" in doc["model"]["strategies"]
+      and doc["model"]["age_seconds"] >= 0 and doc["training"]["in_progress"] is False
+      and doc["training"]["retrain_every_seconds"] is None,
+      "status: the model version and the store's counts", doc)
+
+# The web UI and its files: validated by ETag, 304 while current.
+for path in ("/", "/ui/app.js", "/ui/chart.umd.min.js", "/docs/swagger-ui.css"):
+    st, _, r, body = request("GET", path)
+    etag = r.getheader("ETag")
+    check(st == 200 and body and etag and r.getheader("Cache-Control") == "no-cache",
+          f"{path}: 200 with an ETag")
+    st, _, r, body = request("GET", path, headers={"If-None-Match": f'"other", W/{etag}'})
+    check(st == 304 and not body and r.getheader("ETag") == etag, f"{path}: 304 for its ETag")
+    st, _, r, body = request("GET", path, headers={"If-None-Match": '"other"'})
+    check(st == 200 and body, f"{path}: 200 for another ETag")
+st, _, r, body = request("GET", "/")
+check(b"/ui/app.js" in body and "text/html" in r.getheader("Content-Type")
+      and "script-src 'self'" in (r.getheader("Content-Security-Policy") or ""),
+      "/: the web UI's page, which loads its script, under a content security policy")
+problem("/ui/no-such-file.js", 404, "no file /ui/no-such-file.js")
+
 # --- hiding an item takes it out of every answer at once ---------------------
 st, doc, _, _ = request("GET", f"/v1/recommend?user_id={user}&n=10")
 top = doc["items"][0]["item_id"]
@@ -191,6 +253,12 @@ bad = [
     ("GET", "/v1/users/a%01b", None, 400, "user id:"),
     ("GET", "/v1/users/u1/events?limit=0", None, 400, "limit must be"),
     ("GET", "/v1/items?cursor=%C3%28", None, 400, "cursor is not valid UTF-8"),
+    ("GET", "/v1/items?ids=a,%01", None, 400, "ids, entry 2"),
+    ("GET", "/v1/items?ids=" + ",".join(f"i{n}" for n in range(101)), None, 400,
+     "more than 100"),
+    ("GET", "/v1/categories?limit=0", None, 400, "limit must be"),
+    ("GET", "/v1/categories?cursor=%FF", None, 400, "cursor is not valid UTF-8"),
+    ("GET", "/v1/status?verbose=1", None, 400, "unknown query parameter 'verbose'"),
     ("GET", "/v1/items/" + "y" * 2000, None, 400, "longer than 1024 bytes"),
     ("GET", "/v1/items/..%2F..%2Fetc%2Fpasswd", None, 404, "no route"),
     ("GET", "/v1/items/%2E%2E", None, 404, "no item with id '..'"),
