@@ -47,6 +47,7 @@ bench: deps build
 	@scripts/install-deps --bench
 	bench/run.sh build/release
 	bench/serve/run.sh build/release/recsys
+	node bench/ui/first-render.mjs build/release/recsys
 
 clean:
 	rm -rf build

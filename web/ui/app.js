@@ -89,6 +89,7 @@ async function show(focus) {
     return;
   main.setAttribute('aria-busy', 'false');
   main.dataset.ready = 'true';
+  performance.mark('recsys:view-ready');  // what bench/ui measures
   const heading = main.querySelector('h1');
   if (heading)
     heading.tabIndex = -1;

@@ -6,6 +6,23 @@ import { duration, errorBox, fill, fixed, h, route, when } from './dom.js';
 import { toast } from './session.js';
 
 const KINDS = ['', 'train', 'retrain', 'tune', 'trial'];
+
+let chartLib = null;
+/** Chart.js (window.Chart), loaded on first use: only this view needs
+ *  its 200 KB. */
+function loadChartJs() {
+  chartLib ??= new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = '/ui/chart.umd.min.js';
+    script.onload = () => resolve(window.Chart);
+    script.onerror = () => {
+      chartLib = null;
+      reject(new Error('the chart library did not load'));
+    };
+    document.head.append(script);
+  });
+  return chartLib;
+}
 const STATUSES = ['', 'running', 'finished', 'failed'];
 
 function seconds(run) {
@@ -73,7 +90,10 @@ function charts(runs) {
 export async function renderRuns({ main, params, signal, setParams }) {
   document.title = 'Runs · recsys';
   const kind = params.get('kind') ?? '', status = params.get('status') ?? '';
-  const doc = await api('/v1/runs', { query: { kind, status, limit: 200 }, signal });
+  const [doc] = await Promise.all([
+    api('/v1/runs', { query: { kind, status, limit: 200 }, signal }),
+    loadChartJs().catch(() => null),
+  ]);
   const msg = h('div', { 'aria-live': 'polite' });
   const filter = (name, values, value) => h('span', { class: 'field' },
     h('label', { for: `runs-${name}` }, name === 'kind' ? 'Kind' : 'Status'),
