@@ -213,10 +213,11 @@ static int run(const void *conf, int argc, char **argv)
         printf("Trained; not serving (--no-serve). Try: recsys eval --db %s --model all\n", url);
         return 0;
     }
-    printf("Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
+    printf("Web UI:        http://%s/\n"
+           "Try:  curl 'http://%s/v1/recommend?user_id=u1&n=5'\n"
            "      curl 'http://%s/v1/similar?item_id=i1'\n"
            "API reference: http://%s/docs   (Ctrl-C stops the server)\n",
-           c->listen, c->listen, c->listen);
+           c->listen, c->listen, c->listen, c->listen);
     const cli_serve_conf sc = cli_serve_defaults(url, models, c->listen);
     return cli_serve(&sc);
 }
@@ -231,8 +232,8 @@ const cli_cmd cli_cmd_demo = {
         "held-out 20%), records the run and registers the model as a version in\n"
         "production, with its file in DIR/models. Running it again reuses the data and\n"
         "the database and registers a new version; changing --users,\n"
-        "--items, --events or --seed starts afresh. Then serves the HTTP API on --listen\n"
-        "(as 'recsys serve' does) until Ctrl-C.",
+        "--items, --events or --seed starts afresh. Then serves the HTTP API and the web\n"
+        "UI on --listen (as 'recsys serve' does) until Ctrl-C.",
     .opts = opts,
     .n_opts = RS_ARRAY_LEN(opts),
     .conf_size = sizeof(demo_conf),
