@@ -189,11 +189,15 @@ int cli_serve(const cli_serve_conf *c)
     route_signals(&set);
     rs_service svc;
     rs_diag d = {{0}};
+    const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = c->threads ? (unsigned)c->threads : (unsigned)(cores > 2 ? cores : 2);
+    threads = threads < 2 ? 2 : threads; /* as the HTTP server does */
     const rs_service_opts so = {.db_url = c->db,
                                 .models_url = c->models,
                                 .model_name = c->model_name,
                                 .tmp_dir = cli_tmp_dir(),
-                                .foldin_capacity = c->foldin_users};
+                                .foldin_capacity = c->foldin_users,
+                                .store_handles = threads + 1 /* and the model poller */};
     rs_err e = rs_service_init(&svc, &so, &d);
     if (!e && (e = rs_service_set_keys(&svc, c->api_key, c->api_key_read, &d)))
         rs_service_destroy(&svc);
@@ -209,11 +213,10 @@ int cli_serve(const cli_serve_conf *c)
         return rs_err_exit_code(e);
     }
     openblas_set_num_threads(1); /* requests run in parallel, not their BLAS calls */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     rs_http_opts ho = {
         .host = host,
         .port = port,
-        .threads = c->threads ? c->threads : (unsigned)(cores > 2 ? cores : 2),
+        .threads = threads,
         .body_limit = c->body_limit,
         .timeout_s = (unsigned)(c->timeout_ms / 1000),
         .access_log = c->access_log,

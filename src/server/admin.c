@@ -179,9 +179,9 @@ void rs__h_model_promote(rs_service *s, const rs_http_request *req, const char *
     }
     uint64_t replaced;
     rs_diag d = {{0}};
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_registry_promote(s->store, s->model_name, version, &replaced, &d);
-    pthread_mutex_unlock(&s->store_lock);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_registry_promote(st, s->model_name, version, &replaced, &d);
+    rs_store_pool_release(&s->stores, st);
     if (e) {
         registry_problem(resp, e, d.msg, 404);
         return;
@@ -202,9 +202,9 @@ void rs__h_model_rollback(rs_service *s, const rs_http_request *req, const char 
         return;
     uint64_t restored, retired;
     rs_diag d = {{0}};
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_registry_rollback(s->store, s->model_name, &restored, &retired, &d);
-    pthread_mutex_unlock(&s->store_lock);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_registry_rollback(st, s->model_name, &restored, &retired, &d);
+    rs_store_pool_release(&s->stores, st);
     if (e) {
         registry_problem(resp, e, d.msg, 409);
         return;

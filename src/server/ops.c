@@ -22,12 +22,12 @@ void rs__h_readyz(rs_service *s, const rs_http_request *req, const char *arg,
     (void)arg;
     (void)req;
     rs_store_counts counts;
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_get_counts(s->store, &counts);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_store_get_counts(st, &counts);
     char why[300] = "";
     if (e)
-        snprintf(why, sizeof why, "%s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        snprintf(why, sizeof why, "%s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     if (e) {
         rs_http_problem(resp, 503, "the store does not answer: %s", why);
         return;

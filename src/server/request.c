@@ -255,15 +255,15 @@ static void store_problem(rs_http_response *resp, rs_err e, const char *msg, boo
 bool rs__store_write(rs_service *s, rs__store_fn fn, void *ctx, rs_http_response *resp)
 {
     char msg[400] = "";
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_begin(s->store);
-    if (!e && (e = fn(s->store, ctx)))
-        rs_store_rollback(s->store);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_store_begin(st);
+    if (!e && (e = fn(st, ctx)))
+        rs_store_rollback(st);
     if (!e)
-        e = rs_store_commit(s->store);
+        e = rs_store_commit(st);
     if (e)
-        snprintf(msg, sizeof msg, "%s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        snprintf(msg, sizeof msg, "%s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     if (e)
         store_problem(resp, e, msg, true);
     return !e;
@@ -272,11 +272,11 @@ bool rs__store_write(rs_service *s, rs__store_fn fn, void *ctx, rs_http_response
 bool rs__store_read(rs_service *s, rs__store_fn fn, void *ctx, rs_http_response *resp)
 {
     char msg[400] = "";
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = fn(s->store, ctx);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = fn(st, ctx);
     if (e)
-        snprintf(msg, sizeof msg, "%s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        snprintf(msg, sizeof msg, "%s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     if (e)
         store_problem(resp, e, msg, false);
     return !e;

@@ -188,9 +188,9 @@ rs_err rs_scheduler_trigger(rs_scheduler *sc, char run_id[RS_RUN_ID_CAP], rs_dia
                             run_id);
     }
     /* Recorded before answering, so the caller can look it up at once. */
-    pthread_mutex_lock(&sc->svc->store_lock);
-    rs_err e = rs_job_record_start(sc->svc->store, &sc->job, "train", run_id, diag);
-    pthread_mutex_unlock(&sc->svc->store_lock);
+    rs_store *st = rs_store_pool_acquire(&sc->svc->stores);
+    rs_err e = rs_job_record_start(st, &sc->job, "train", run_id, diag);
+    rs_store_pool_release(&sc->svc->stores, st);
     if (!e) {
         memcpy(sc->pending, run_id, RS_RUN_ID_CAP);
         pthread_cond_signal(&sc->wake);
@@ -225,9 +225,9 @@ void rs_scheduler_stop(rs_scheduler *sc)
         rs_log_info("stopping the training run in progress");
     pthread_join(sc->thread, NULL);
     if (sc->pending[0]) {
-        pthread_mutex_lock(&sc->svc->store_lock);
-        mark_failed(sc->svc->store, sc->pending, "the server stopped before the run started");
-        pthread_mutex_unlock(&sc->svc->store_lock);
+        rs_store *st = rs_store_pool_acquire(&sc->svc->stores);
+        mark_failed(st, sc->pending, "the server stopped before the run started");
+        rs_store_pool_release(&sc->svc->stores, st);
     }
     free_scheduler(sc);
 }

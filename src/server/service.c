@@ -62,11 +62,11 @@ static rs_err load_items(rs_service *s, rs_snapshot *snap, rs_diag *diag)
     const size_t n = rs_idmap_size(snap->b.items);
     snap->hidden = rs_xmalloc(n ? n : 1);
     memcpy(snap->hidden, snap->b.item_hidden, n);
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_scan_items(s->store, on_store_item, snap);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_store_scan_items(st, on_store_item, snap);
     if (e)
-        rs_diag_fail(diag, e, "reading the items: %s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        rs_diag_fail(diag, e, "reading the items: %s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     return e;
 }
 
@@ -153,11 +153,11 @@ static void install(rs_service *s, rs_snapshot *snap, double t0)
 static rs_err serve_popularity(rs_service *s, bool *swapped, rs_diag *diag)
 {
     rs_store_counts counts;
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_get_counts(s->store, &counts);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_store_get_counts(st, &counts);
     if (e)
-        rs_diag_fail(diag, e, "counting the store's events: %s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        rs_diag_fail(diag, e, "counting the store's events: %s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     if (e)
         return e;
     rs_snapshot *cur = rs_service_acquire(s);
@@ -169,9 +169,9 @@ static rs_err serve_popularity(rs_service *s, bool *swapped, rs_diag *diag)
     const double t0 = rs_mono_s();
     rs_train_opts o = {.models = RS_MODEL_POPULARITY, .agg = RS_AGG_SUM, .evaluate = false};
     rs_model_params_default(&o.eval.params);
-    pthread_mutex_lock(&s->store_lock); /* the store handle serves one thread at a time */
-    e = rs_train(s->store, &o, &snap->b, NULL, diag);
-    pthread_mutex_unlock(&s->store_lock);
+    st = rs_store_pool_acquire(&s->stores);
+    e = rs_train(st, &o, &snap->b, NULL, diag);
+    rs_store_pool_release(&s->stores, st);
     if (e) {
         rs_free(snap);
         return e == RS_EINVAL ? RS_OK : e; /* EINVAL: no usable events yet */
@@ -191,11 +191,11 @@ static rs_err serve_popularity(rs_service *s, bool *swapped, rs_diag *diag)
 static rs_err production_version(rs_service *s, rs_arena *a, rs_model_version *v, bool *found,
                                  rs_diag *diag)
 {
-    pthread_mutex_lock(&s->store_lock);
-    rs_err e = rs_store_get_model_version(s->store, s->model_name, 0, a, v);
+    rs_store *st = rs_store_pool_acquire(&s->stores);
+    rs_err e = rs_store_get_model_version(st, s->model_name, 0, a, v);
     if (e && e != RS_ENOTFOUND)
-        rs_diag_fail(diag, e, "reading the registry: %s", rs_store_errmsg(s->store));
-    pthread_mutex_unlock(&s->store_lock);
+        rs_diag_fail(diag, e, "reading the registry: %s", rs_store_errmsg(st));
+    rs_store_pool_release(&s->stores, st);
     *found = e == RS_OK;
     return e == RS_ENOTFOUND ? RS_OK : e;
 }
@@ -284,12 +284,11 @@ rs_err rs_service_init(rs_service *s, const rs_service_opts *o, rs_diag *diag)
     rs_err e = rs_objstore_open(o->models_url, &s->objects, diag);
     if (e)
         return e;
-    if ((e = rs_store_open(o->db_url, &s->store, diag))) {
+    if ((e = rs_store_pool_open(&s->stores, o->db_url, o->store_handles, diag))) {
         rs_objstore_close(s->objects);
         return e;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->store_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
     bool swapped;
     if ((e = rs_service_reload(s, &swapped, diag))) {
@@ -303,11 +302,9 @@ void rs_service_destroy(rs_service *s)
 {
     rs_snapshot_release(s->cur);
     s->cur = NULL;
-    rs_store_close(s->store);
-    s->store = NULL;
+    rs_store_pool_close(&s->stores);
     rs_objstore_close(s->objects);
     s->objects = NULL;
     pthread_mutex_destroy(&s->lock);
-    pthread_mutex_destroy(&s->store_lock);
     pthread_mutex_destroy(&s->reload_lock);
 }

@@ -21,6 +21,7 @@
 #include "server/fresh.h"
 #include "server/http.h"
 #include "server/metrics.h"
+#include "server/store_pool.h"
 #include "store/store.h"
 
 #define RS_KEY_DIGEST 32
@@ -66,8 +67,7 @@ typedef struct rs_service {
     uint64_t refused_version;   /* a production version that failed its checksum or
                                  * would not load; not fetched again (reload_lock) */
     char refused_checksum[RS_SHA256_HEX];
-    rs_store *store;            /* guarded by store_lock */
-    pthread_mutex_t store_lock;
+    rs_store_pool stores;       /* the store handles, one per request thread */
     pthread_mutex_t lock;       /* guards cur */
     rs_snapshot *cur;           /* NULL until a model is loaded */
     rs_metrics metrics;
@@ -99,6 +99,8 @@ typedef struct rs_service_opts {
     const char *tmp_dir;        /* for downloads from a remote model store */
     size_t foldin_capacity;     /* users whose vectors follow their events in
                                  * real time (server/foldin.h) */
+    size_t store_handles;       /* store handles (connections) to open: the
+                                 * request threads plus the server's own */
 } rs_service_opts;
 
 /* Opens the store and the model store, and loads the production version

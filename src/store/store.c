@@ -31,13 +31,16 @@ typedef struct scheme {
 
 static const scheme schemes[] = {
     {"sqlite://", &rs__store_sqlite_ops},
+    {"postgresql://", &rs__store_pg_ops},
+    {"postgres://", &rs__store_pg_ops},
 };
 
 rs_err rs_store_open(const char *url, rs_store **out, rs_diag *diag)
 {
     *out = NULL;
     if (!url || !*url)
-        return rs_diag_fail(diag, RS_EINVAL, "empty store URL (expected sqlite://PATH)");
+        return rs_diag_fail(diag, RS_EINVAL,
+                            "empty store URL (expected sqlite://PATH or postgresql://...)");
     for (size_t i = 0; i < RS_ARRAY_LEN(schemes); i++) {
         size_t n = strlen(schemes[i].prefix);
         if (strncmp(url, schemes[i].prefix, n) != 0)
@@ -46,13 +49,11 @@ rs_err rs_store_open(const char *url, rs_store **out, rs_diag *diag)
             return rs_diag_fail(diag, RS_EINVAL, "store URL '%s' names no database", url);
         return schemes[i].ops->open(url + n, out, diag);
     }
-    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
-        return rs_diag_fail(diag, RS_EUNSUPPORTED,
-                            "PostgreSQL stores are not supported by this build of recsys");
     if (!strstr(url, "://"))
         return rs_diag_fail(diag, RS_EINVAL,
                             "'%s' is not a store URL; did you mean sqlite://%s ?", url, url);
-    return rs_diag_fail(diag, RS_EINVAL, "unknown store URL scheme in '%s' (expected sqlite://)",
+    return rs_diag_fail(diag, RS_EINVAL,
+                        "unknown store URL scheme in '%s' (expected sqlite:// or postgresql://)",
                         url);
 }
 

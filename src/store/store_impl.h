@@ -102,5 +102,6 @@ rs_err rs__store_fail(rs_store *s, rs_err e, const char *fmt, ...) RS_PRINTF(3, 
 void rs__store_tags_parse(const char *json, rs_arena *a, const char *const **tags, size_t *n);
 
 extern const rs_store_ops rs__store_sqlite_ops;
+extern const rs_store_ops rs__store_pg_ops;
 
 #endif

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "../unit/test_util.h"
@@ -21,14 +22,38 @@
 static char url[1024];
 static int db_counter;
 
+/* For a template with "{db}" (a PostgreSQL server): a new, empty database
+ * on that server, named after this process and counter; its URL in url. */
+static const char *fresh_pg_url(const char *tmpl, const char *at)
+{
+    char name[64], admin[1024], sql[128];
+    snprintf(name, sizeof name, "rs_test_%d_%d", (int)getpid(), db_counter);
+    snprintf(admin, sizeof admin, "%.*spostgres%s", (int)(at - tmpl), tmpl, at + 4);
+    PGconn *c = PQconnectdb(admin);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connecting to %s: %s", admin, PQerrorMessage(c));
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(url, sizeof url, "%.*s%s%s", (int)(at - tmpl), tmpl, name, at + 4);
+    return url;
+}
+
 /* A fresh, empty database URL for each test. */
 static const char *fresh_url(void)
 {
     const char *tmpl = getenv("RS_STORE_URL_TEMPLATE");
     if (!tmpl)
         tmpl = "sqlite://{dir}/store.db";
+    ++db_counter;
+    const char *db = strstr(tmpl, "{db}");
+    if (db)
+        return fresh_pg_url(tmpl, db);
     char dir[600];
-    snprintf(dir, sizeof dir, "%s/db%d", rs_test_dir(), ++db_counter);
+    snprintf(dir, sizeof dir, "%s/db%d", rs_test_dir(), db_counter);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     assert_int_equal(system(cmd), 0);

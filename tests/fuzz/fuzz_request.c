@@ -91,7 +91,8 @@ static void setup(void)
     rs_objstore_close(objects);
     rs_store_close(st);
     const rs_service_opts so = {.db_url = url, .models_url = models, .model_name = "default",
-                                .tmp_dir = dir, .foldin_capacity = 1000};
+                                .tmp_dir = dir, .foldin_capacity = 1000,
+                                .store_handles = 1};
     if (rs_service_init(&svc, &so, &d) || rs_service_set_keys(&svc, "k", NULL, &d))
         die("service", d.msg);
     ready = true;
@@ -175,11 +176,11 @@ static void check_answer(const rs_http_response *r)
 
 static void counts(rs_store_counts *c)
 {
-    pthread_mutex_lock(&svc.store_lock);
-    rs_err e = rs_store_get_counts(svc.store, c);
-    pthread_mutex_unlock(&svc.store_lock);
+    rs_store *st = rs_store_pool_acquire(&svc.stores);
+    rs_err e = rs_store_get_counts(st, c);
     if (e)
-        die("counts", rs_store_errmsg(svc.store));
+        die("counts", rs_store_errmsg(st));
+    rs_store_pool_release(&svc.stores, st);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
