@@ -155,6 +155,7 @@ typedef struct cli_serve_conf {
     double tolerance;                    /* of the promotion policy */
     size_t keep_versions;
     bool warm_start;                     /* retraining starts from production's factors */
+    unsigned roles;                      /* RS_ROLE_* mounted; 0: all */
 } cli_serve_conf;
 
 /* The defaults of `recsys serve` for a store and a model store. */

@@ -51,7 +51,9 @@ static const cli_opt opts[] = {
     {"quiet", CLI_BOOL, offsetof(serve_conf, quiet), "false", false, NULL,
      "no access-log line per request", NULL, 0, 0},
     {"roles", CLI_STR, offsetof(serve_conf, roles), "all", false, "LIST",
-     "endpoints to mount (only 'all' in this version)", NULL, 0, 0},
+     "endpoints to mount: all, or some of input (users, items, events), collab, hybrid, "
+     "popularity (recommendations by that strategy), admin (web UI, runs, models, training)",
+     NULL, 0, 0},
     {"retrain-every", CLI_DURATION, offsetof(serve_conf, retrain_every), "0", false,
      "DURATION", "retrain in the background this often (0: only on POST /v1/train)", NULL, 0,
      0},
@@ -197,7 +199,8 @@ int cli_serve(const cli_serve_conf *c)
                                 .model_name = c->model_name,
                                 .tmp_dir = cli_tmp_dir(),
                                 .foldin_capacity = c->foldin_users,
-                                .store_handles = threads + 1 /* and the model poller */};
+                                .store_handles = threads + 1 /* and the model poller */,
+                                .roles = c->roles};
     rs_err e = rs_service_init(&svc, &so, &d);
     if (!e && (e = rs_service_set_keys(&svc, c->api_key, c->api_key_read, &d)))
         rs_service_destroy(&svc);
@@ -233,7 +236,9 @@ int cli_serve(const cli_serve_conf *c)
     }
     printf("serving on http://%s:%u\n", host, (unsigned)rs_http_port(h));
     fflush(stdout);
-    rs_log_info("serving", RS_S("host", host), RS_U("port", rs_http_port(h)),
+    char roles[80];
+    rs_roles_format(svc.roles, roles, sizeof roles);
+    rs_log_info("serving", RS_S("host", host), RS_U("port", rs_http_port(h)), RS_S("roles", roles),
                 RS_U("threads", ho.threads), RS_S("api_key", svc.has_key ? "set" : "none"),
                 RS_S("read_key", svc.has_read_key ? "set" : "none"),
                 RS_I("retrain_every_ms", c->retrain_every_ms));
@@ -251,8 +256,10 @@ static int run(const void *conf, int argc, char **argv)
     (void)argc;
     (void)argv;
     const serve_conf *c = conf;
-    if (strcmp(c->roles, "all") != 0) {
-        cli_error("serve", "--roles: only 'all' is available in this version");
+    unsigned roles;
+    rs_diag rd = {{0}};
+    if (rs_roles_parse(c->roles, &roles, &rd)) {
+        cli_error("serve", "--roles: %s", rd.msg);
         return 2;
     }
     const unsigned retrain_models = cli_parse_models("serve", c->retrain_model);
@@ -276,6 +283,7 @@ static int run(const void *conf, int argc, char **argv)
         .tolerance = c->tolerance,
         .keep_versions = (size_t)c->keep,
         .warm_start = c->warm_start,
+        .roles = roles,
     };
     return cli_serve(&sc);
 }

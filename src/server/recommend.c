@@ -370,6 +370,26 @@ static void answer(request *r, rs_http_response *resp)
     rs_free(top);
 }
 
+/* The strategy of a request that names none: auto where the hybrid role
+ * is mounted, else the one strategy role mounted (collab before
+ * popularity). */
+static const char *default_strategy(unsigned roles)
+{
+    return (roles & RS_ROLE_HYBRID)   ? "auto"
+           : (roles & RS_ROLE_COLLAB) ? "collab"
+                                      : "popularity";
+}
+
+/* Whether a server with these roles answers a strategy (auto belongs to
+ * the hybrid role). */
+static bool strategy_mounted(unsigned roles, const char *strategy)
+{
+    const unsigned need = !strcmp(strategy, "collab")       ? RS_ROLE_COLLAB
+                          : !strcmp(strategy, "popularity") ? RS_ROLE_POPULARITY
+                                                            : RS_ROLE_HYBRID;
+    return (roles & need) != 0;
+}
+
 void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
                      rs_http_response *resp)
 {
@@ -385,12 +405,20 @@ void rs__h_recommend(rs_service *s, const rs_http_request *req, const char *arg,
         !parse_diversity(req, resp, &r.diversity))
         return;
     if (!strategy)
-        strategy = "auto";
+        strategy = default_strategy(s->roles);
     if (strcmp(strategy, "auto") && strcmp(strategy, "collab") && strcmp(strategy, "hybrid") &&
         strcmp(strategy, "popularity")) {
         rs_http_problem(resp, 400,
                         "strategy must be auto, collab, hybrid or popularity, not '%.60s'",
                         strategy);
+        return;
+    }
+    if (!strategy_mounted(s->roles, strategy)) {
+        char roles[80];
+        rs_roles_format(s->roles, roles, sizeof roles);
+        rs_http_problem(resp, 404,
+                        "strategy %s is not served by this server: its roles are %s (--roles)",
+                        strategy, roles);
         return;
     }
     if (!(r.snap = rs__serving(s, resp)))

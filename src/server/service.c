@@ -275,6 +275,7 @@ rs_err rs_service_init(rs_service *s, const rs_service_opts *o, rs_diag *diag)
     memset(s, 0, sizeof *s);
     s->foldin_capacity = o->foldin_capacity;
     s->started_ms = rs_now_ms();
+    s->roles = o->roles ? o->roles : RS_ROLES_ALL;
     rs_metrics_init(&s->metrics);
     if (strlen(o->model_name) >= sizeof s->model_name ||
         strlen(o->tmp_dir) >= sizeof s->tmp_dir)

@@ -57,6 +57,26 @@ typedef struct rs_snapshot {
 struct rs_scheduler;
 struct rs_poller;
 
+/* The roles a server can play (--roles): the routes it mounts.
+ * /healthz, /readyz, /metrics, /v1/status and the API docs are mounted
+ * whatever the roles. */
+enum {
+    RS_ROLE_INPUT = 1u << 0,       /* users, items, categories, events */
+    RS_ROLE_COLLAB = 1u << 1,      /* recommend (strategy collab), similar */
+    RS_ROLE_HYBRID = 1u << 2,      /* recommend (hybrid, and auto), similar */
+    RS_ROLE_POPULARITY = 1u << 3,  /* recommend (popularity), popular */
+    RS_ROLE_ADMIN = 1u << 4,       /* the web UI, runs, models, train */
+    RS_ROLES_ALL = (1u << 5) - 1,
+};
+
+/* Parses a comma-separated list of role names, or "all". RS_EINVAL names
+ * an unknown role. */
+RS_MUST_USE rs_err rs_roles_parse(const char *list, unsigned *out, rs_diag *diag);
+
+/* Writes the names of the roles in set ("all", or "input,admin") into buf;
+ * returns the length. */
+size_t rs_roles_format(unsigned set, char *buf, size_t cap);
+
 typedef struct rs_service {
     char model_name[65];        /* the model's name in the registry */
     char tmp_dir[4096];         /* where remote artifacts are downloaded */
@@ -73,6 +93,7 @@ typedef struct rs_service {
     rs_metrics metrics;
     size_t foldin_capacity;     /* users kept per model version */
     int64_t started_ms;         /* when rs_service_init ran (wall clock) */
+    unsigned roles;             /* RS_ROLE_* mounted */
     bool has_key, has_read_key; /* --api-key, --api-key-read */
     unsigned char key[RS_KEY_DIGEST], read_key[RS_KEY_DIGEST];
 } rs_service;
@@ -101,6 +122,7 @@ typedef struct rs_service_opts {
                                  * real time (server/foldin.h) */
     size_t store_handles;       /* store handles (connections) to open: the
                                  * request threads plus the server's own */
+    unsigned roles;             /* RS_ROLE_* to mount; 0 means all */
 } rs_service_opts;
 
 /* Opens the store and the model store, and loads the production version

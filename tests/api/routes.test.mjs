@@ -48,9 +48,9 @@ function routeTable() {
   const src = readFileSync(join(ROOT, 'src', 'server', 'router.c'), 'utf8');
   const table = /static const route routes\[\] = \{([\s\S]*?)\n\};/.exec(src)?.[1];
   assert.ok(table, 'src/server/router.c has no `static const route routes[] = {...};` any more');
-  const rows = [...table.matchAll(/\{\s*"(\w+)",\s*"([^"]+)",\s*\w+,\s*\w+,\s*(OPEN|READ|WRITE)\s*\}/g)];
+  const rows = [...table.matchAll(/\{\s*"(\w+)",\s*"([^"]+)",\s*\w+,\s*\w+,\s*(OPEN|READ|WRITE),\s*\w+\s*\}/g)];
   assert.equal(rows.length, table.match(/^\s*\{"/gm).length,
-               'a row of the route table does not read {"METHOD", "/path", handler, id, OPEN|READ|WRITE}');
+               'a row of the route table does not read {"METHOD", "/path", handler, id, OPEN|READ|WRITE, ROLES}');
   return rows.map(([, method, path, who]) => `${method} ${path} ${who.toLowerCase()}`);
 }
 
