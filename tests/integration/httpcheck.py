@@ -16,11 +16,13 @@ def check(cond, what, detail=""):
 
 
 class Server:
-    """A `recsys serve` process on 127.0.0.1 and a free port."""
+    """A `recsys serve` process on 127.0.0.1 and a free port. db and models
+    None: the server takes them from RECSYS_DB and RECSYS_MODELS."""
 
     def __init__(self, recsys, db, models, log, args=(), env=None):
+        where = (["--db", db] if db else []) + (["--models", models] if models else [])
         self.proc = subprocess.Popen(
-            [recsys, "serve", "--db", db, "--models", models, "--listen", "127.0.0.1:0",
+            [recsys, "serve", *where, "--listen", "127.0.0.1:0",
              "--poll", "1h", "--log-level", "info", *args],
             stdout=subprocess.PIPE, stderr=open(log, "w"), text=True, env=env)
         line = self.proc.stdout.readline()
