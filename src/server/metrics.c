@@ -1,6 +1,7 @@
 /* Prometheus metrics of the server (see metrics.h). */
 #include "server/metrics.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,9 +112,19 @@ static void render_requests(FILE *f, const rs_metrics *m)
     }
 }
 
+/* A gauge's value as the exposition format writes it ("NaN" included). */
+static const char *gauge(char *buf, size_t cap, double v)
+{
+    if (isnan(v))
+        snprintf(buf, cap, "NaN");
+    else
+        snprintf(buf, cap, "%.6f", v);
+    return buf;
+}
+
 char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size_t *len)
 {
-    char *text = NULL;
+    char *text = NULL, ndcg[32], recall[32];
     size_t n = 0;
     FILE *f = open_memstream(&text, &n);
     if (!f)
@@ -167,13 +178,21 @@ char *rs_metrics_render(const rs_metrics *m, const rs_metrics_model *model, size
             "# HELP recsys_model_load_seconds How long loading the served model took.\n"
             "# TYPE recsys_model_load_seconds gauge\n"
             "recsys_model_load_seconds %.6f\n"
-            "# HELP recsys_model_age_seconds Time since the served model was loaded.\n"
+            "# HELP recsys_model_age_seconds Time since the served model was trained.\n"
             "# TYPE recsys_model_age_seconds gauge\n"
             "recsys_model_age_seconds %.3f\n"
+            "# HELP recsys_model_ndcg Held-out ndcg@k of the served model (NaN: not evaluated).\n"
+            "# TYPE recsys_model_ndcg gauge\n"
+            "recsys_model_ndcg %s\n"
+            "# HELP recsys_model_recall Held-out recall@k of the served model (NaN: not "
+            "evaluated).\n"
+            "# TYPE recsys_model_recall gauge\n"
+            "recsys_model_recall %s\n"
             "# HELP recsys_process_resident_memory_bytes Resident memory of the process.\n"
             "# TYPE recsys_process_resident_memory_bytes gauge\n"
             "recsys_process_resident_memory_bytes %llu\n",
             (unsigned long long)model->version, model->load_seconds, model->age_seconds,
+            gauge(ndcg, sizeof ndcg, model->ndcg), gauge(recall, sizeof recall, model->recall),
             (unsigned long long)resident_bytes());
     if (fclose(f) != 0) {
         rs_free(text);

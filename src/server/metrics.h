@@ -68,7 +68,8 @@ void rs_metrics_fallback(rs_metrics *m, rs_fallback why);
 typedef struct rs_metrics_model {
     uint64_t version;
     double load_seconds;
-    double age_seconds;  /* since it was loaded */
+    double age_seconds;  /* since it was trained */
+    double ndcg, recall; /* its held-out metrics; NaN when not evaluated */
 } rs_metrics_model;
 
 /* The text exposition format (version 0.0.4), malloc'd; *len its length. */

@@ -1,5 +1,6 @@
 /* The operational endpoints: /healthz (the process answers), /readyz (the
  * store answers and a model is loaded) and /metrics (Prometheus). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,12 +49,14 @@ void rs__h_metrics(rs_service *s, const rs_http_request *req, const char *arg,
 {
     (void)arg;
     (void)req;
-    rs_metrics_model model = {0};
+    rs_metrics_model model = {.ndcg = NAN, .recall = NAN};
     rs_snapshot *snap = rs_service_acquire(s);
     if (snap) {
         model.version = snap->version;
         model.load_seconds = snap->load_seconds;
-        model.age_seconds = (double)(rs_now_ms() - snap->loaded_ms) / 1000.0;
+        model.age_seconds = (double)(rs_now_ms() - snap->trained_ms) / 1000.0;
+        model.ndcg = snap->ndcg;
+        model.recall = snap->recall;
     }
     rs_snapshot_release(snap);
     size_t len = 0;

@@ -1,10 +1,12 @@
 /* The serving state: store and model snapshots (see service.h). */
 #include "server/service.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "core/alloc.h"
@@ -109,11 +111,29 @@ rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
 /* Builds what the server adds to a bundle: the scoring layout and index of
  * the ALS item factors, the fold-in cache and the current hidden flags. On
  * error the snapshot is freed. */
+/* What the bundle's metadata says of the version: when it was trained and
+ * its held-out ndcg and recall (NaN when absent). */
+static void read_meta(rs_snapshot *snap)
+{
+    snap->ndcg = snap->recall = NAN;
+    json_t *meta = snap->b.meta ? json_loads(snap->b.meta, 0, NULL) : NULL;
+    json_t *created = json_object_get(meta, "created_ms");
+    snap->trained_ms = json_is_integer(created) ? (int64_t)json_integer_value(created) : 0;
+    json_t *metrics = json_object_get(meta, "metrics");
+    json_t *ndcg = json_object_get(metrics, "ndcg"), *recall = json_object_get(metrics, "recall");
+    if (json_is_number(ndcg))
+        snap->ndcg = json_number_value(ndcg);
+    if (json_is_number(recall))
+        snap->recall = json_number_value(recall);
+    json_decref(meta);
+}
+
 static rs_err prepare(rs_service *s, rs_snapshot *snap, const char *what, rs_diag *diag)
 {
     const rs_als_model *als = &snap->b.als;
     rs_err e = RS_OK;
     atomic_init(&snap->refs, 1); /* the service's own reference, once installed */
+    read_meta(snap);
     if (snap->b.models & RS_MODEL_ALS) {
         snap->foldin = rs_foldin_new(&snap->b, s->foldin_capacity);
         e = index_factors(als->item_factors, als->n_items, als->factors, &snap->item_blocked,
@@ -139,6 +159,8 @@ static void install(rs_service *s, rs_snapshot *snap, double t0)
 {
     snap->load_seconds = rs_mono_s() - t0;
     snap->loaded_ms = rs_now_ms();
+    if (!snap->trained_ms || !snap->version)
+        snap->trained_ms = snap->loaded_ms;
     pthread_mutex_lock(&s->lock);
     rs_snapshot *old = s->cur;
     s->cur = snap;

@@ -50,6 +50,10 @@ typedef struct rs_snapshot {
                              * model having been published */
     uint64_t store_events;  /* version 0: the store's events it counts */
     int64_t loaded_ms;      /* wall clock */
+    int64_t trained_ms;     /* when the version was trained (its metadata);
+                             * loaded_ms for version 0 */
+    double ndcg, recall;    /* its held-out metrics (primary model); NaN
+                             * when it was not evaluated */
     double load_seconds;
     atomic_int refs;
 } rs_snapshot;

@@ -18,17 +18,6 @@ static json_t *time_json(int64_t ms)
     return json_string(text);
 }
 
-/* When the served model was trained (its metadata's created_ms), 0 when
- * it does not say. */
-static int64_t trained_ms(const rs_bundle *b)
-{
-    json_t *meta = b->meta ? json_loads(b->meta, 0, NULL) : NULL;
-    json_t *v = json_object_get(meta, "created_ms");
-    const int64_t ms = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
-    json_decref(meta);
-    return ms;
-}
-
 /* The served snapshot's description, or null when nothing is served. */
 static json_t *model_json(const rs_service *s, const rs_snapshot *snap, int64_t now)
 {
@@ -44,11 +33,11 @@ static json_t *model_json(const rs_service *s, const rs_snapshot *snap, int64_t 
     if (b->models & RS_MODEL_HYBRID)
         json_array_append_new(strategies, json_string("hybrid"));
     json_array_append_new(strategies, json_string("popularity"));
-    const int64_t trained = snap->version ? trained_ms(b) : 0;
+    const int64_t trained = snap->version ? snap->trained_ms : 0;
     return json_pack("{s:s,s:I,s:o,s:f,s:o,s:o,s:o,s:I,s:I}", "name", s->model_name,
                      "version", (json_int_t)snap->version, "loaded_at",
                      time_json(snap->loaded_ms), "age_seconds",
-                     (double)(now - (trained ? trained : snap->loaded_ms)) / 1000.0,
+                     (double)(now - snap->trained_ms) / 1000.0,
                      "created_at", time_json(trained), "models", models, "strategies",
                      strategies, "users", b->users ? (json_int_t)rs_idmap_size(b->users) : 0,
                      "items", b->items ? (json_int_t)rs_idmap_size(b->items) : 0);
