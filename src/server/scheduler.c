@@ -133,6 +133,12 @@ static void *thread_main(void *arg)
         atomic_store(&sc->svc->metrics.train_running, 0);
         pthread_mutex_lock(&sc->lock);
         sc->current[0] = '\0';
+        /* A run that took longer than the interval is not followed by
+         * another at once: the next one waits a whole interval, so that
+         * trainings never run back to back (and POST /v1/train gets in). */
+        const int64_t now = rs_now_ms();
+        if (sc->every_ms > 0 && now >= due_ms)
+            due_ms = now + sc->every_ms;
     }
     pthread_mutex_unlock(&sc->lock);
     return NULL;

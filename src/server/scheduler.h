@@ -23,7 +23,9 @@ typedef struct rs_scheduler_opts {
 } rs_scheduler_opts;
 
 /* Starts the thread. The first scheduled run comes every_ms after the
- * start. Errors: RS_EINVAL (bad options), RS_ENOMEM. */
+ * start, the next ones every_ms after the previous one started, or after
+ * it ended when it took longer than that. Errors: RS_EINVAL (bad options),
+ * RS_ENOMEM. */
 RS_MUST_USE rs_err rs_scheduler_start(rs_service *svc, const rs_scheduler_opts *o,
                                       rs_scheduler **out, rs_diag *diag);
 
