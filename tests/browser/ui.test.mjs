@@ -4,12 +4,14 @@
 // the runs page draws its charts; an item page lists similar items; every
 // page renders at phone and desktop widths with nothing in the console
 // (a screenshot of each is saved); the keyboard reaches and presses the
-// buttons; API errors are shown; promotion and rollback with an API key.
+// buttons; API errors, an unreachable server and an empty store are
+// shown, never a blank page; a read key is asked for; promotion and
+// rollback (and its 409) with an API key.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { closeConnections, makeDemo, request, startServer } from '../api/server.mjs';
+import { closeConnections, makeDemo, makeEmpty, request, startServer } from '../api/server.mjs';
 import { assertClean, launch, openPage, screenshotDir, view } from './browser.mjs';
 
 let demo, server, browser;
@@ -37,7 +39,7 @@ test('a new user registers, likes three items of one category, and the recommend
   const page = await openPage(browser);
   await view(page, server.url, '#/users');
   await page.getByLabel('User id').fill('ada-lovelace');
-  await page.getByRole('button', { name: 'Register' }).click();
+  await page.getByRole('button', { name: 'Register', exact: true }).click();
   await page.waitForURL(/#\/users\/ada-lovelace/);
   await page.waitForSelector('main[data-ready="true"]');
   assert.equal(await page.textContent('h1'), 'ada-lovelace');
@@ -97,10 +99,16 @@ test('the count, strategy and explanation selectors change the list', async () =
   await page.waitForFunction(() => document.querySelectorAll('#recs .card').length === 5);
   await page.selectOption('#rec-strategy', 'popularity');
   await page.waitForFunction(() => document.querySelector('#strategy')?.textContent === 'popularity');
+  await page.selectOption('#rec-strategy', 'collab');
+  await page.waitForFunction(() => document.querySelector('#strategy')?.textContent === 'collab');
   await page.check('#explain');
   await page.waitForSelector('#recs .card .reason');
+  // "Because you liked <the title of an item of u1's history>", linked.
+  const liked = await page.$$eval('#recs .card .reason a', (as) => as.map((a) => a.textContent));
+  assert.ok(liked.length > 0 && liked.every((t) => t && !/^i\d+$/.test(t)), `reasons name titles: ${liked}`);
   assert.match(page.url(), /n=5/);
-  assert.match(page.url(), /strategy=popularity/);
+  assert.match(page.url(), /strategy=collab/);
+  assert.match(page.url(), /explain=true/);
   assertClean(page);
   await page.context().close();
 });
@@ -142,6 +150,23 @@ test('an item page shows the item and similar items', async () => {
   await page.locator('#similar .card .title').first().click();
   await page.waitForSelector('main[data-ready="true"]');
   assert.equal(await page.textContent('h1'), titles[0]);
+
+  // Nobody to act as yet (a fresh browser): the page asks who, then shows the buttons.
+  assert.equal(await page.locator('#similar .card button').count(), 0, 'no buttons without a user');
+  await page.getByLabel('Your user id').fill('nobody-like-this');
+  await page.getByRole('button', { name: 'Act as this user' }).click();
+  await page.waitForSelector('#act-as-form [role="alert"]');
+  assert.match(await page.textContent('#act-as-form [role="alert"]'), /\(404\).*nobody-like-this/);
+  assertClean(page, [/status of 404/, /HTTP 404 for GET .*\/v1\/users\/nobody-like-this$/]);
+  await page.getByLabel('Your user id').fill('u3');
+  await page.getByRole('button', { name: 'Act as this user' }).click();
+  await page.waitForSelector('#similar .card button.like');
+  assert.match(await page.textContent('#acting'), /u3/);
+  const posted = page.waitForResponse((r) => r.url().endsWith('/v1/events') && r.status() === 201);
+  await page.getByRole('button', { name: `Like ${titles[0]}`, exact: true }).click();
+  const body = (await posted).request().postDataJSON();
+  assert.deepEqual({ ...body, item_id: undefined }, { user_id: 'u3', item_id: undefined, type: 'like', value: 1 });
+  await page.waitForSelector('text=Liked as u3');
   assertClean(page);
   await page.context().close();
 });
@@ -190,6 +215,16 @@ test('the keyboard reaches the navigation and the buttons, and Enter presses the
   await page.keyboard.press('Enter');
   assert.equal((await posted).status(), 201);
   await page.waitForSelector('#toast.shown');
+
+  // The skip link takes the focus to the page's content and stays on the page.
+  await page.reload();
+  await page.waitForSelector('main[data-ready="true"]');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+  assert.match(page.url(), /#\/users\/u2$/);
+  assert.equal(await page.textContent('h1'), 'u2');
   assertClean(page);
   await page.context().close();
 });
@@ -202,18 +237,90 @@ test('an API error is shown with its detail, never a blank page', async () => {
   assert.match(await page.textContent('main [role="alert"]'), /\(404\).*no-such-item/);
   await view(page, server.url, '#/users/nobody-yet');
   assert.match(await page.textContent('main'), /There is no user nobody-yet yet/);
-  assertClean(page, [/status of 404/, /HTTP 404 for GET .*\/v1\/(runs|items|users)\//]);
+  // (An item's page asks for the item and its similar items at once: two 404s.)
+  assertClean(page, [/status of 404/, /HTTP 404 for GET .*\/v1\/(runs\/|items\/|users\/|similar\?)/]);
   await page.context().close();
 });
 
+test('a server that cannot be reached is said so, never a blank page', async () => {
+  const page = await openPage(browser);
+  await view(page, server.url, '#/users/u1');
+  await page.route('**/v1/**', (r) => r.abort('connectionrefused'));
+  await page.selectOption('#rec-n', '5');
+  await page.waitForSelector('#recs-error [role="alert"]');
+  assert.match(await page.textContent('#recs-error'), /cannot reach the server/);
+  assert.equal(await page.locator('#recs .card').count(), 10, 'the last list stays');
+  await view(page, server.url, '#/status');
+  assert.match(await page.textContent('main [role="alert"]'), /cannot reach the server/);
+  assertClean(page, [/ERR_CONNECTION_REFUSED|ERR_FAILED/]);
+  await page.context().close();
+});
+
+test('a server with an empty store and no model: every page says so', async () => {
+  const empty = makeEmpty();
+  const bare = await startServer(empty);
+  try {
+    const page = await openPage(browser);
+    await view(page, bare.url, '#/status');
+    assert.match(await page.textContent('#readiness'), /^Not ready: /);
+    assert.match(await page.textContent('main'), /Nothing is served yet|version\s*0/);
+    // /readyz answers 503 while nothing is served, and chromium logs any error status.
+    assertClean(page, [/HTTP 503 for GET .*\/readyz$/, /status of 503/]);
+    const pages = [['#/users', /No users yet/], ['#/items', /No items/], ['#/models', /No versions yet/],
+      ['#/runs', /No runs match/]];
+    for (const [hash, says] of pages) {
+      await view(page, bare.url, hash);
+      assert.match(await page.textContent('main'), says, hash);
+      assertClean(page);
+    }
+    // A new user on an empty store: no recommendations, said so.
+    await view(page, bare.url, '#/users');
+    await page.getByLabel('User id').fill('first');
+    await page.getByRole('button', { name: 'Register', exact: true }).click();
+    await page.waitForURL(/#\/users\/first$/);
+    await page.waitForSelector('main[data-ready="true"]');
+    assert.match(await page.textContent('#recs-error [role="alert"]'), /\(503\): nothing to serve yet/);
+    assert.match(await page.textContent('#events'), /No events yet/);
+    assertClean(page, [/HTTP 503 for GET .*\/v1\/recommend\?/, /status of 503/]);
+    await page.context().close();
+  } finally {
+    closeConnections();
+    const status = await bare.stop();
+    empty.remove();
+    assert.equal(status, 0);
+  }
+});
+
 describe('with an API key', () => {
-  let keyed;
+  let keyed, readKeyed;
   before(async () => {
-    keyed = await startServer(demo, { env: { RECSYS_API_KEY: 'k1' } });
+    [keyed, readKeyed] = await Promise.all([
+      startServer(demo, { env: { RECSYS_API_KEY: 'k1' } }),
+      startServer(demo, { env: { RECSYS_API_KEY: 'k1', RECSYS_API_KEY_READ: 'r1' } }),
+    ]);
   });
   after(async () => {
     closeConnections();
-    assert.equal(await keyed.stop(), 0);
+    assert.deepEqual(await Promise.all([keyed.stop(), readKeyed.stop()]), [0, 0]);
+  });
+
+  test('a page the UI may not read says the key is needed, and shows once it is given', async () => {
+    const page = await openPage(browser);
+    await view(page, readKeyed.url, '#/users/u1');
+    assert.match(await page.textContent('h1'), /API key/);
+    assert.match(await page.textContent('main [role="alert"]'), /\(401\).*read key/);
+    // (The page asks for the user, their recommendations and events at once: three 401s.)
+    assertClean(page, [/status of 401/, /HTTP 401 for GET .*\/v1\/(users\/u1|users\/u1\/events|recommend)\b/]);
+    await page.getByRole('button', { name: 'Enter the API key' }).click();
+    await page.fill('#key-input', 'r1');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForSelector('#recs .card');
+    await page.waitForSelector('main[data-ready="true"]');
+    assert.equal(await page.textContent('h1'), 'u1');
+    assert.equal(await page.locator('#recs .card').count(), 10);
+    assert.match(await page.textContent('#key-button'), /✓/);
+    assertClean(page);
+    await page.context().close();
   });
 
   test('promotion and rollback ask for the key, then work', async () => {
@@ -238,6 +345,12 @@ describe('with an API key', () => {
     }, before);
     const rolled = await production();
     assert.ok(Number(rolled) < Number(before), `rolled back from v${before} to v${rolled}`);
+    // Nothing earlier to roll back to: the 409's detail is shown, the table stays.
+    await page.click('#rollback');
+    await page.waitForSelector('#models-msg [role="alert"]');
+    assert.match(await page.textContent('#models-msg'), /\(409\).*no earlier production version/);
+    assert.equal(await production(), rolled);
+    assertClean(page, [/status of 409/, /HTTP 409 for POST .*\/v1\/models\/rollback$/]);
     await page.locator(`#versions tr[data-version="${before}"]`).getByRole('button', { name: 'Promote' }).click();
     await page.waitForFunction((v) => document.querySelector('#versions tr[data-stage="production"]')
       ?.dataset.version === v, before);

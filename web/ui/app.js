@@ -1,30 +1,43 @@
-// The web UI's entry point: reads the hash (#/users/u1?x=y), draws the
-// view it names into <main>, and wires the header (navigation, the user
-// acted as, the API key dialog). A view gets a signal that fires when the
-// person navigates away, so late answers of a view left are dropped.
+// The web UI's entry point: reads the hash (#/users/u1?x=y), loads and
+// draws the view it names into <main>, and wires the header (navigation,
+// the user acted as, the API key dialog). A view gets a signal that fires
+// when the person navigates away, so late answers of a view left are
+// dropped.
 import { apiKey, setApiKey } from './api.js';
 import { errorBox, fill, h } from './dom.js';
 import { showActingUser } from './session.js';
-import { renderItem } from './page-item.js';
-import { renderItems } from './page-items.js';
-import { renderModels } from './page-models.js';
-import { renderRun, renderRuns } from './page-runs.js';
-import { renderStatus } from './page-status.js';
-import { renderUser } from './page-user.js';
-import { renderUsers } from './page-users.js';
 
-/** [first segment, has an id, view, nav entry]. */
+/** [first segment, has an id, module, function, nav entry]. A view's
+ *  module is loaded when it is first shown (the first page needs one, not
+ *  seven); the others are loaded once the first page is drawn. */
 const VIEWS = [
-  ['', false, renderStatus, 'status'],
-  ['status', false, renderStatus, 'status'],
-  ['users', false, renderUsers, 'users'],
-  ['users', true, renderUser, 'users'],
-  ['items', false, renderItems, 'items'],
-  ['items', true, renderItem, 'items'],
-  ['models', false, renderModels, 'models'],
-  ['runs', false, renderRuns, 'runs'],
-  ['runs', true, renderRun, 'runs'],
+  ['', false, 'page-status.js', 'renderStatus', 'status'],
+  ['status', false, 'page-status.js', 'renderStatus', 'status'],
+  ['users', false, 'page-users.js', 'renderUsers', 'users'],
+  ['users', true, 'page-user.js', 'renderUser', 'users'],
+  ['items', false, 'page-items.js', 'renderItems', 'items'],
+  ['items', true, 'page-item.js', 'renderItem', 'items'],
+  ['models', false, 'page-models.js', 'renderModels', 'models'],
+  ['runs', false, 'page-runs.js', 'renderRuns', 'runs'],
+  ['runs', true, 'page-runs.js', 'renderRun', 'runs'],
 ];
+
+function loadView(file) {
+  return import(`./${file}`);
+}
+
+let warmed = false;
+/** Loads the modules of the views not shown yet, when the browser is idle. */
+function warmUp() {
+  if (warmed)
+    return;
+  warmed = true;
+  const idle = window.requestIdleCallback ?? ((f) => setTimeout(f, 200));
+  idle(() => {
+    for (const file of new Set(VIEWS.map((v) => v[2])))
+      loadView(file).catch(() => {});  // a view that fails to load says so when shown
+  });
+}
 
 /** { segments, params } of the location's hash. */
 function parseHash() {
@@ -51,7 +64,7 @@ async function show(focus) {
   const [first = '', id, ...rest] = segments;
   const view = rest.length ? null : VIEWS.find(([name, hasId]) => name === first && hasId === (id !== undefined));
   for (const a of document.querySelectorAll('[data-nav]')) {
-    if (view && a.dataset.nav === view[3])
+    if (view && a.dataset.nav === view[4])
       a.setAttribute('aria-current', 'page');
     else
       a.removeAttribute('aria-current');
@@ -63,6 +76,8 @@ async function show(focus) {
     main, id, params, signal: ctl.signal,
     /** Replaces the hash's query without drawing the view again. */
     setParams(next) {
+      if (ctl.signal.aborted)  // a late call of a view left must not touch the new view's hash
+        return;
       const q = new URLSearchParams(next);
       for (const [k, v] of [...q])
         if (!v)
@@ -78,18 +93,23 @@ async function show(focus) {
         h('p', {}, 'There is no page at ', h('code', {}, location.hash), '. ',
           h('a', { href: '#/status' }, 'Go to the status page'), '.'));
     } else {
-      await view[2](ctx);
+      const mod = await loadView(view[2]);
+      if (ctl.signal.aborted)
+        return;
+      await mod[view[3]](ctx);
     }
   } catch (err) {
     if (err.name === 'AbortError' || ctl.signal.aborted)
       return;
-    fill(main, h('h1', {}, 'Something went wrong'), errorBox(err, 'Loading this page'));
+    fill(main, h('h1', {}, err.status === 401 ? 'This server needs its API key' : 'Something went wrong'),
+      errorBox(err, 'Loading this page'));
   }
   if (ctl.signal.aborted)
     return;
   main.setAttribute('aria-busy', 'false');
   main.dataset.ready = 'true';
   performance.mark('recsys:view-ready');  // what bench/ui measures
+  warmUp();
   const heading = main.querySelector('h1');
   if (heading)
     heading.tabIndex = -1;
@@ -129,6 +149,13 @@ function setUpKeyDialog() {
       openKeyDialog('This server needs its API key for that. It is kept for this browser tab only.');
   });
 }
+
+// The skip link moves the focus to <main> without touching the hash (which
+// names the view: "#main" would be a page not found).
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main').focus();
+});
 
 setUpKeyDialog();
 showActingUser();

@@ -33,10 +33,20 @@ export function reactionButtons(item, title, onReact) {
     rate);
 }
 
+/** Why an item is listed: the reason's text, but with the title (and a
+ *  link) of the item liked when items (a Map by id) knows it. */
+function reasonText(reason, items) {
+  const liked = reason.kind === 'liked' && reason.item_id ? items?.get(reason.item_id) : null;
+  if (!liked?.title)
+    return reason.text;
+  return ['Because you liked ', h('a', { href: route('items', reason.item_id) }, liked.title)];
+}
+
 /** A card for an item of a list. item: the catalogue's item (may be
  *  undefined when it is not in the store); rec: { item_id, score, reason }
- *  or null; onReact: null for no buttons. */
-export function itemCard(id, item, rec, onReact) {
+ *  or null; onReact: null for no buttons; items: the Map by id of the
+ *  items known (to name the item a reason refers to). */
+export function itemCard(id, item, rec, onReact, items) {
   const title = item?.title || id;
   return h('li', { class: 'card', dataset: { item: id, category: item?.category ?? '' } },
     h('a', { class: 'title', href: route('items', id) }, title),
@@ -44,6 +54,6 @@ export function itemCard(id, item, rec, onReact) {
       item?.category ? h('span', { class: 'tag' }, item.category) : null,
       item?.brand ? h('span', { class: 'brand' }, item.brand) : null),
     rec ? h('div', { class: 'score' }, 'score ', h('b', {}, fixed(rec.score, 3))) : null,
-    rec?.reason ? h('p', { class: 'reason' }, rec.reason.text) : null,
+    rec?.reason ? h('p', { class: 'reason' }, reasonText(rec.reason, items)) : null,
     onReact ? reactionButtons(id, title, onReact) : null);
 }

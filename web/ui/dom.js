@@ -104,3 +104,12 @@ export function select(id, label, options, value, onchange) {
     options.map(([v, text]) => h('option', { value: v, selected: String(v) === String(value) }, text)));
   return h('span', { class: 'field' }, h('label', { for: id }, label), sel);
 }
+
+/** A button shown on narrow screens only, where the form beside a list
+ *  comes after it: it brings form into view and focuses its first field. */
+export function jumpTo(form, text) {
+  return h('button', { type: 'button', class: 'link phone-only', onclick: () => {
+    form.scrollIntoView({ block: 'start' });
+    form.querySelector('input, textarea, select')?.focus();
+  } }, text);
+}

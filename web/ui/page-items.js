@@ -1,7 +1,7 @@
 // The items view (#/items?category=C): the catalogue by category, a page
 // at a time, and a form to create an item.
 import { api } from './api.js';
-import { errorBox, fill, h, num, route } from './dom.js';
+import { errorBox, fill, h, jumpTo, num, route } from './dom.js';
 import { toast } from './session.js';
 
 const PAGE = 48;
@@ -43,19 +43,22 @@ function createForm() {
 export async function renderItems({ main, params, signal, setParams }) {
   document.title = 'Items · recsys';
   let category = params.get('category') ?? '';
-  const cats = await api('/v1/categories', { query: { limit: 1000 }, signal });
   const list = h('ul', { class: 'cards compact', id: 'item-list' });
   const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'More items');
   const count = h('p', { class: 'muted', 'aria-live': 'polite' });
-  let cursor = null, shown = 0;
+  let cursor = null, shown = 0, query = null;  // query: the AbortController of the latest listing
+  signal.addEventListener('abort', () => query?.abort(), { once: true });
 
   async function load(reset) {
     if (reset) {
+      query?.abort();  // a category chosen drops the answer for the one before
+      query = new AbortController();
       cursor = null;
       shown = 0;
     }
+    const mine = query;
     try {
-      const doc = await api('/v1/items', { query: { category, limit: PAGE, cursor }, signal });
+      const doc = await api('/v1/items', { query: { category, limit: PAGE, cursor }, signal: mine.signal });
       if (reset)
         list.replaceChildren();
       for (const it of doc.items)
@@ -75,6 +78,8 @@ export async function renderItems({ main, params, signal, setParams }) {
     }
   }
 
+  // The categories and the first page of items at once.
+  const [cats] = await Promise.all([api('/v1/categories', { query: { limit: 1000 }, signal }), load(true)]);
   const options = [['', `All categories`],
     ...cats.categories.map((c) => [c.category, `${c.category} (${num(c.items)})`])];
   const sel = h('select', { id: 'category', onchange: (e) => {
@@ -83,12 +88,13 @@ export async function renderItems({ main, params, signal, setParams }) {
     load(true);
   } }, options.map(([v, t]) => h('option', { value: v, selected: v === category }, t)));
   more.addEventListener('click', () => load(false));
+  const create = createForm();
   fill(main, 
     h('h1', {}, 'Items'),
+    jumpTo(create, 'Create an item'),
     h('div', { class: 'columns' },
       h('section', { class: 'grow', 'aria-label': 'Browse items' },
         h('div', { class: 'toolbar' }, h('label', { for: 'category' }, 'Category'), sel),
         count, list, more),
-      createForm()));
-  await load(true);
+      create));
 }

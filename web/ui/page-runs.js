@@ -38,7 +38,7 @@ function colours() {
   return { a: v('--chart-a'), b: v('--chart-b'), c: v('--chart-c'), text: v('--muted'), grid: v('--line') };
 }
 
-function chart(canvas, type, labels, datasets, yTitle) {
+function chart(canvas, type, labels, datasets, yTitle, runs) {
   const c = colours();
   return new window.Chart(canvas, {
     type,
@@ -46,7 +46,11 @@ function chart(canvas, type, labels, datasets, yTitle) {
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: 'index', intersect: false },
-      plugins: { legend: { labels: { color: c.text } } },
+      spanGaps: true,
+      plugins: {
+        legend: { labels: { color: c.text } },
+        tooltip: { callbacks: { title: (items) => `run ${runs[items[0].dataIndex].id}` } },
+      },
       scales: {
         x: { ticks: { color: c.text, maxRotation: 0, autoSkip: true }, grid: { color: c.grid } },
         y: { beginAtZero: true, title: { display: true, text: yTitle, color: c.text },
@@ -56,7 +60,7 @@ function chart(canvas, type, labels, datasets, yTitle) {
   });
 }
 
-function charts(runs) {
+function charts(runs, signal) {
   const done = runs.filter((r) => r.status === 'finished' && (r.kind === 'train' || r.kind === 'retrain'))
     .sort((a, b) => a.started_ms - b.started_ms);
   if (!window.Chart)
@@ -64,8 +68,9 @@ function charts(runs) {
   if (!done.length)
     return h('p', { class: 'muted' }, 'No finished training yet: the charts appear after the first one.');
   const c = colours();
-  const labels = done.map((r) => new Date(r.started_ms).toLocaleString('en-GB',
-    { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }));
+  // "#3" over "23 Nov, 14:35": the run's rank, oldest first, and its start.
+  const labels = done.map((r, i) => [`#${i + 1}`, new Date(r.started_ms).toLocaleString('en-GB',
+    { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })]);
   const quality = h('canvas', { id: 'chart-quality', role: 'img',
     'aria-label': `ndcg@10 and recall@10 of the last ${done.length} finished trainings` });
   const time = h('canvas', { id: 'chart-time', role: 'img',
@@ -75,14 +80,19 @@ function charts(runs) {
     h('figure', {}, h('div', { class: 'chart' }, time), h('figcaption', {}, 'Training time (seconds)')));
   // Drawn once the canvases are in the page (Chart.js measures them).
   queueMicrotask(() => {
-    chart(quality, 'line', labels, [
+    if (signal.aborted)
+      return;
+    const drawn = [];
+    drawn.push(chart(quality, 'line', labels, [
       { label: 'ndcg@10', data: done.map((r) => r.metrics?.ndcg ?? null), borderColor: c.a, backgroundColor: c.a },
       { label: 'recall@10', data: done.map((r) => r.metrics?.recall ?? null), borderColor: c.b, backgroundColor: c.b },
-    ], 'score');
-    chart(time, 'bar', labels, [
+    ], 'score', done));
+    drawn.push(chart(time, 'bar', labels, [
       { label: 'fit', data: done.map((r) => r.timings?.fit ?? null), backgroundColor: c.c },
       { label: 'total', data: done.map((r) => seconds(r)), backgroundColor: c.a },
-    ], 'seconds');
+    ], 'seconds', done));
+    // A view left lets go of its charts (and their resize observers).
+    signal.addEventListener('abort', () => drawn.forEach((ch) => ch.destroy()), { once: true });
   });
   return wrap;
 }
@@ -124,7 +134,7 @@ export async function renderRuns({ main, params, signal, setParams }) {
     h('h1', {}, 'Runs'),
     h('div', { class: 'toolbar' }, filter('kind', KINDS, kind), filter('status', STATUSES, status), train),
     msg,
-    charts(doc.runs),
+    charts(doc.runs, signal),
     doc.runs.length
       ? h('div', { class: 'table-wrap' }, h('table', { id: 'runs' },
         h('caption', {}, doc.next_cursor ? 'The latest 200 runs' : 'Runs, newest first'),

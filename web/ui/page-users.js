@@ -1,7 +1,7 @@
 // The users view (#/users): find yourself by id prefix, page through the
 // users, or register a new one and go to their page.
 import { api } from './api.js';
-import { errorBox, fill, h, route, when } from './dom.js';
+import { errorBox, fill, h, jumpTo, route, when } from './dom.js';
 import { setActingUser, toast } from './session.js';
 
 const PAGE = 50;
@@ -66,14 +66,14 @@ export async function renderUsers({ main, params, signal, setParams }) {
     id: 'user-search', type: 'search', value: params.get('q') ?? '', autocomplete: 'off',
     placeholder: 'Type the start of an id', 'aria-describedby': 'user-search-help',
   });
-  let cursor = null, shown = 0, query = null;
+  let cursor = null, shown = 0, query = null;  // query: the AbortController of the latest search
+  signal.addEventListener('abort', () => query?.abort(), { once: true });
 
   async function load(reset) {
     const q = search.value;
     if (reset) {
       query?.abort();
       query = new AbortController();
-      signal.addEventListener('abort', () => query.abort(), { once: true });
       cursor = null;
       shown = 0;
     }
@@ -105,20 +105,24 @@ export async function renderUsers({ main, params, signal, setParams }) {
   search.addEventListener('input', () => {
     clearTimeout(timer);
     timer = setTimeout(() => {
+      if (signal.aborted)
+        return;
       setParams({ q: search.value });
       load(true);
     }, 200);
   });
   more.addEventListener('click', () => load(false));
 
+  const register = registerForm();
   fill(main, 
     h('h1', {}, 'Users'),
+    jumpTo(register, 'Register a new user'),
     h('div', { class: 'columns' },
       h('section', { class: 'grow', 'aria-label': 'Find a user' },
         h('label', { for: 'user-search' }, 'Find yourself'),
         search,
         h('p', { id: 'user-search-help', class: 'muted' }, 'Ids are matched from their start, in id order.'),
         count, list, more),
-      registerForm()));
+      register));
   await load(true);
 }
