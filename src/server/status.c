@@ -67,15 +67,18 @@ void rs__h_status(rs_service *s, const rs_http_request *req, const char *arg,
         rs_scheduler_current(s->scheduler, run);
         every_ms = rs_scheduler_every_ms(s->scheduler);
     }
+    char roles[80];
+    rs_roles_format(s->roles, roles, sizeof roles);
     json_t *training = json_pack(
         "{s:b,s:o,s:o}", "in_progress", run[0] != '\0', "run_id",
         run[0] ? json_string(run) : json_null(), "retrain_every_seconds",
         every_ms ? json_real((double)every_ms / 1000.0) : json_null());
     rs__reply_json(
         resp, 200,
-        json_pack("{s:{s:s,s:o,s:f},s:o,s:{s:I,s:I,s:I,s:o},s:o}", "service", "version",
+        json_pack("{s:{s:s,s:o,s:f,s:s},s:o,s:{s:I,s:I,s:I,s:o},s:o}", "service", "version",
                   RS_VERSION, "started_at", time_json(s->started_ms), "uptime_seconds",
-                  (double)(now - s->started_ms) / 1000.0, "model", model, "store", "users",
+                  (double)(now - s->started_ms) / 1000.0, "roles", roles, "model", model,
+                  "store", "users",
                   (json_int_t)counts.users, "items", (json_int_t)counts.items, "events",
                   (json_int_t)counts.events, "newest_event_at",
                   time_json(counts.newest_event_ms), "training", training));
