@@ -45,6 +45,8 @@ for role in ROUTES:
     for path in EVERYWHERE:
         st, _, _, _ = S.request("GET", path)
         check(st == 200, f"{role}: {path} answers 200")
+    st, doc, _, _ = S.request("GET", "/v1/status")
+    check(doc["service"]["roles"] == role, f"{role}: /v1/status names the role", doc["service"])
     check(S.stop() == 0, f"{role}: stops with status 0")
 
 # The default strategy follows the roles: auto with hybrid, else the role's.
