@@ -1,6 +1,6 @@
 /* The PostgreSQL backend of the store (postgresql://USER:PASS@HOST:PORT/DB,
  * through libpq): one connection per handle, statements with text
- * parameters prepared once per connection, events appended a batch at a
+ * parameters prepared on the connection at their first use, events appended a batch at a
  * time with COPY inside the caller's transaction, ids of a batch resolved
  * (and created) in one statement, and large scans streamed row by row. A
  * connection lost while no transaction is open (the server restarted) is
@@ -21,12 +21,19 @@
 #define ITEM_COLUMNS                                                                            \
     "key, id, title, category, brand, tags, attrs, hidden, created_ms, updated_ms"
 
+/* Statements prepared on a connection, at most: the backend has fewer. */
+#define PREPARED_MAX 64
+
 typedef struct pg_store {
     rs_store base;
     PGconn *conn;
     char *conninfo;            /* the URL, to reconnect */
     char **types;              /* types[code] = name; NULL when not loaded */
     size_t n_types;
+    const char *prepared[PREPARED_MAX]; /* SQL prepared on this connection
+                                         * as "rs<index>" (the backend's
+                                         * statements are string literals) */
+    size_t n_prepared;
 } pg_store;
 
 static pg_store *pg(rs_store *s)
@@ -95,6 +102,7 @@ static bool reconnect(pg_store *q)
         return false;
     }
     types_clear(q); /* anything cached about the old session may be stale */
+    q->n_prepared = 0;
     return true;
 }
 
@@ -102,6 +110,41 @@ static bool succeeded(const PGresult *r)
 {
     const ExecStatusType st = PQresultStatus(r);
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN;
+}
+
+/* Whether sql is a query or a data change (what is worth preparing; not
+ * transaction control or COPY). */
+static bool preparable(const char *sql)
+{
+    static const char *const verbs[] = {"SELECT ", "WITH ", "INSERT ", "UPDATE ", "DELETE "};
+    for (size_t i = 0; i < RS_ARRAY_LEN(verbs); i++)
+        if (!strncmp(sql, verbs[i], strlen(verbs[i])))
+            return true;
+    return false;
+}
+
+/* Runs sql as a statement prepared on this connection (prepared at its
+ * first use), or unprepared when it cannot be (a statement of another
+ * kind, the cache full, or a failed preparation: the execution then says
+ * what is wrong). */
+static PGresult *execute(pg_store *q, const char *sql, int n, const char *const *params)
+{
+    size_t i = 0;
+    while (i < q->n_prepared && q->prepared[i] != sql)
+        i++;
+    char name[16];
+    snprintf(name, sizeof name, "rs%zu", i);
+    if (i == q->n_prepared) {
+        if (i == PREPARED_MAX || !preparable(sql))
+            return PQexecParams(q->conn, sql, n, NULL, params, NULL, NULL, 0);
+        PGresult *r = PQprepare(q->conn, name, sql, n, NULL);
+        const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        if (!ok)
+            return PQexecParams(q->conn, sql, n, NULL, params, NULL, NULL, 0);
+        q->prepared[q->n_prepared++] = sql;
+    }
+    return PQexecPrepared(q->conn, name, n, params, NULL, NULL, 0);
 }
 
 PGresult *rs__pg_exec(rs_store *s, const char *sql, int n, const char *const *params,
@@ -114,7 +157,7 @@ PGresult *rs__pg_exec(rs_store *s, const char *sql, int n, const char *const *pa
             *err = RS_EUNAVAIL;
             return NULL;
         }
-        PGresult *r = PQexecParams(q->conn, sql, n, NULL, params, NULL, NULL, 0);
+        PGresult *r = execute(q, sql, n, params);
         if (succeeded(r)) {
             *err = RS_OK;
             return r;
