@@ -108,9 +108,6 @@ rs_err rs_service_set_keys(rs_service *s, const char *key, const char *read_key,
     return RS_OK;
 }
 
-/* Builds what the server adds to a bundle: the scoring layout and index of
- * the ALS item factors, the fold-in cache and the current hidden flags. On
- * error the snapshot is freed. */
 /* What the bundle's metadata says of the version: when it was trained and
  * its held-out ndcg and recall (NaN when absent). */
 static void read_meta(rs_snapshot *snap)
@@ -128,6 +125,9 @@ static void read_meta(rs_snapshot *snap)
     json_decref(meta);
 }
 
+/* Builds what the server adds to a bundle: the scoring layout and index of
+ * the ALS item factors, the fold-in cache and the current hidden flags. On
+ * error the snapshot is freed. */
 static rs_err prepare(rs_service *s, rs_snapshot *snap, const char *what, rs_diag *diag)
 {
     const rs_als_model *als = &snap->b.als;
