@@ -174,12 +174,11 @@ PGresult *rs__pg_exec(rs_store *s, const char *sql, int n, const char *const *pa
     }
 }
 
-/* Runs sql and discards its result. */
-static rs_err run(pg_store *q, const char *sql, int n, const char *const *params,
-                  const char *what)
+rs_err rs__pg_run(rs_store *s, const char *sql, int n, const char *const *params,
+                 const char *what)
 {
     rs_err e;
-    PQclear(rs__pg_exec(&q->base, sql, n, params, what, &e));
+    PQclear(rs__pg_exec(s, sql, n, params, what, &e));
     return e;
 }
 
@@ -188,15 +187,14 @@ static char *col_dup(rs_arena *a, const PGresult *r, int row, int col)
     return rs_arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
 }
 
-static int64_t col_i64(const PGresult *r, int row, int col)
+int64_t rs__pg_int(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-/* Decimal text of v in buf (at least 24 bytes). */
-static const char *i64(char *buf, int64_t v)
+const char *rs__pg_num(char buf[RS__PG_NUM_CAP], int64_t v)
 {
-    snprintf(buf, 24, "%" PRId64, v);
+    snprintf(buf, RS__PG_NUM_CAP, "%" PRId64, v);
     return buf;
 }
 
@@ -256,7 +254,7 @@ static rs_err pg_begin(rs_store *s, rs__tx kind)
 {
     /* A read sees one snapshot from its first statement to its end (a
      * training's scans agree with each other); writes take row locks. */
-    return run(pg(s),
+    return rs__pg_run(s,
                kind == RS__TX_WRITE ? "BEGIN ISOLATION LEVEL READ COMMITTED"
                                     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                0, NULL, "starting a transaction");
@@ -264,7 +262,7 @@ static rs_err pg_begin(rs_store *s, rs__tx kind)
 
 static rs_err pg_commit(rs_store *s)
 {
-    return run(pg(s), "COMMIT", 0, NULL, "committing");
+    return rs__pg_run(s, "COMMIT", 0, NULL, "committing");
 }
 
 static void pg_rollback(rs_store *s)
@@ -317,7 +315,7 @@ static rs_err resolve_batch(pg_store *q, bool users, id_batch *b, int64_t now, u
     if (e)
         return rs__store_fail(&q->base, RS_ENOMEM, "no memory for a batch's ids");
     char ts[24];
-    const char *params[] = {rs_buf_str(&arr), i64(ts, now)};
+    const char *params[] = {rs_buf_str(&arr), rs__pg_num(ts, now)};
     /* The insert's own rows are not visible to the outer SELECT (one
      * snapshot), so the two parts do not overlap. */
     const char *sql =
@@ -342,7 +340,7 @@ static rs_err resolve_batch(pg_store *q, bool users, id_batch *b, int64_t now, u
         const uint32_t i = rs_idmap_find(b->ids, id, (size_t)PQgetlength(r, row, 1));
         if (i == RS_INDEX_NONE || b->keys[i])
             continue;
-        b->keys[i] = col_i64(r, row, 0);
+        b->keys[i] = rs__pg_int(r, row, 0);
         found++;
         *created += PQgetvalue(r, row, 2)[0] == 't';
     }
@@ -364,7 +362,7 @@ static rs_err load_types(pg_store *q)
         return e;
     q->types = rs_xcalloc(1, sizeof *q->types); /* loaded, maybe empty */
     for (int row = 0; row < PQntuples(r); row++) {
-        const int64_t code = col_i64(r, row, 0);
+        const int64_t code = rs__pg_int(r, row, 0);
         if (code < 0 || code > 65535)
             continue;
         if ((size_t)code >= q->n_types) {
@@ -392,7 +390,7 @@ static rs_err type_code(pg_store *q, const char *name, int32_t *code)
             *code = (int32_t)i;
             return RS_OK;
         }
-    if ((e = run(q, "LOCK TABLE event_types IN SHARE ROW EXCLUSIVE MODE", 0, NULL,
+    if ((e = rs__pg_run(&q->base, "LOCK TABLE event_types IN SHARE ROW EXCLUSIVE MODE", 0, NULL,
                  "registering an event type")))
         return e;
     const char *params[] = {name};
@@ -405,7 +403,7 @@ static rs_err type_code(pg_store *q, const char *name, int32_t *code)
         1, params, "registering an event type", &e);
     if (!r)
         return e;
-    *code = (int32_t)col_i64(r, 0, 0);
+    *code = (int32_t)rs__pg_int(r, 0, 0);
     PQclear(r);
     types_clear(q); /* reload with the new name on next use */
     return RS_OK;
@@ -416,7 +414,7 @@ static rs_err type_code(pg_store *q, const char *name, int32_t *code)
 static rs_err pg_put_users(rs_store *s, const rs__user_row *rows, size_t n, rs_write_stats *stats)
 {
     char now[24];
-    i64(now, rs_now_ms());
+    rs__pg_num(now, rs_now_ms());
     for (size_t i = 0; i < n; i++) {
         const char *params[] = {rows[i].id, rows[i].attrs_json, now};
         rs_err e;
@@ -437,7 +435,7 @@ static rs_err pg_put_users(rs_store *s, const rs__user_row *rows, size_t n, rs_w
 static rs_err pg_put_items(rs_store *s, const rs__item_row *rows, size_t n, rs_write_stats *stats)
 {
     char now[24];
-    i64(now, rs_now_ms());
+    rs__pg_num(now, rs_now_ms());
     for (size_t i = 0; i < n; i++) {
         const rs__item_row *it = &rows[i];
         const char *params[] = {it->id,        it->title,
@@ -519,13 +517,13 @@ static rs_err pg_add_events(rs_store *s, const rs_event *ev, size_t n, rs_write_
     int64_t first = 0;
     if (!e) {
         char count[24];
-        const char *params[] = {i64(count, (int64_t)n)};
+        const char *params[] = {rs__pg_num(count, (int64_t)n)};
         PGresult *r = rs__pg_exec(s,
                                   "UPDATE counters SET value = value + $1 "
                                   "WHERE name = 'event_seq' RETURNING value",
                                   1, params, "reserving event sequence numbers", &e);
         if (r) {
-            first = col_i64(r, 0, 0) - (int64_t)n + 1;
+            first = rs__pg_int(r, 0, 0) - (int64_t)n + 1;
             PQclear(r);
         }
     }
@@ -542,8 +540,8 @@ static rs_err pg_add_events(rs_store *s, const rs_event *ev, size_t n, rs_write_
     }
     if (!e) {
         char ts[24];
-        const char *params[] = {i64(ts, newest)};
-        e = run(q,
+        const char *params[] = {rs__pg_num(ts, newest)};
+        e = rs__pg_run(&q->base,
                 "UPDATE counters SET value = greatest(value, $1::bigint) "
                 "WHERE name = 'newest_event_ms'",
                 1, params, "updating event counters");
@@ -563,9 +561,9 @@ static rs_err pg_add_events(rs_store *s, const rs_event *ev, size_t n, rs_write_
 static rs_err pg_record_import(rs_store *s, const rs_import_rec *rec)
 {
     char rows[24], now[24];
-    const char *params[] = {rec->sha256, rec->path, rec->format, i64(rows, (int64_t)rec->rows),
-                            i64(now, rs_now_ms())};
-    return run(pg(s),
+    const char *params[] = {rec->sha256, rec->path, rec->format, rs__pg_num(rows, (int64_t)rec->rows),
+                            rs__pg_num(now, rs_now_ms())};
+    return rs__pg_run(s,
                "INSERT INTO imports(sha256, path, format, rows, imported_ms) "
                "VALUES($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO UPDATE SET path = $2, "
                "format = $3, rows = $4, imported_ms = $5",
@@ -578,7 +576,7 @@ static void read_user(const PGresult *r, int row, rs_arena *a, rs_user *u)
 {
     u->id = col_dup(a, r, row, 0);
     u->attrs = col_dup(a, r, row, 1);
-    u->created_ms = col_i64(r, row, 2);
+    u->created_ms = rs__pg_int(r, row, 2);
 }
 
 /* Reads an item row selected with ITEM_COLUMNS; returns its key. */
@@ -592,9 +590,9 @@ static int64_t read_item(const PGresult *r, int row, rs_arena *a, rs_item *it)
     rs__store_tags_parse(PQgetvalue(r, row, 5), a, &it->tags, &it->n_tags);
     it->attrs = col_dup(a, r, row, 6);
     it->hidden = PQgetvalue(r, row, 7)[0] == 't';
-    it->created_ms = col_i64(r, row, 8);
-    it->updated_ms = col_i64(r, row, 9);
-    return col_i64(r, row, 0);
+    it->created_ms = rs__pg_int(r, row, 8);
+    it->updated_ms = rs__pg_int(r, row, 9);
+    return rs__pg_int(r, row, 0);
 }
 
 static rs_err pg_get_user(rs_store *s, const char *id, rs_arena *a, rs_user *out)
@@ -697,7 +695,7 @@ static rs_err pg_find_users(rs_store *s, const char *prefix, const char *after, 
     prefix_bound(prefix, hi);
     const char *from = after && strcmp(after, prefix) >= 0 ? after : prefix;
     char lim[24];
-    const char *params[] = {from, *hi ? hi : NULL, i64(lim, (int64_t)limit),
+    const char *params[] = {from, *hi ? hi : NULL, rs__pg_num(lim, (int64_t)limit),
                             from == after ? "t" : "f"};
     rs_err e;
     PGresult *r = rs__pg_exec(s,
@@ -731,7 +729,7 @@ static rs_err pg_list_items(rs_store *s, const char *category, const char *after
                             rs_arena *a, rs_item **out, size_t *n)
 {
     char lim[24];
-    const char *params[] = {after ? after : "", i64(lim, (int64_t)limit), category};
+    const char *params[] = {after ? after : "", rs__pg_num(lim, (int64_t)limit), category};
     rs_err e;
     PGresult *r = rs__pg_exec(s,
                               "SELECT " ITEM_COLUMNS " FROM items WHERE id > $1 AND "
@@ -747,14 +745,14 @@ static void category_reader(const PGresult *r, int row, rs_arena *a, void *elem)
 {
     rs_category *c = elem;
     c->name = col_dup(a, r, row, 0);
-    c->items = (uint64_t)col_i64(r, row, 1);
+    c->items = (uint64_t)rs__pg_int(r, row, 1);
 }
 
 static rs_err pg_list_categories(rs_store *s, const char *after, size_t limit, rs_arena *a,
                                  rs_category **out, size_t *n)
 {
     char lim[24];
-    const char *params[] = {after ? after : "", i64(lim, (int64_t)limit)};
+    const char *params[] = {after ? after : "", rs__pg_num(lim, (int64_t)limit)};
     rs_err e;
     PGresult *r = rs__pg_exec(s,
                               "SELECT category, count(*) FROM items WHERE category > $1 "
@@ -770,7 +768,7 @@ static rs_err pg_user_events(rs_store *s, const char *user_id, size_t limit, rs_
                              rs_event **out, size_t *n)
 {
     char lim[24];
-    const char *params[] = {user_id, i64(lim, (int64_t)limit)};
+    const char *params[] = {user_id, rs__pg_num(lim, (int64_t)limit)};
     rs_err e;
     PGresult *r = rs__pg_exec(s,
                               "SELECT i.id, t.name, e.value, e.ts_ms FROM events e "
@@ -789,7 +787,7 @@ static rs_err pg_user_events(rs_store *s, const char *user_id, size_t limit, rs_
         ev[i].item_id = col_dup(a, r, (int)i, 0);
         ev[i].type = col_dup(a, r, (int)i, 1);
         ev[i].value = strtod(PQgetvalue(r, (int)i, 2), NULL);
-        ev[i].ts_ms = col_i64(r, (int)i, 3);
+        ev[i].ts_ms = rs__pg_int(r, (int)i, 3);
     }
     PQclear(r);
     *out = ev;
@@ -807,10 +805,10 @@ static rs_err pg_get_counts(rs_store *s, rs_store_counts *out)
                               0, NULL, "counting", &e);
     if (!r)
         return e;
-    out->users = (uint64_t)col_i64(r, 0, 0);
-    out->items = (uint64_t)col_i64(r, 0, 1);
-    out->events = (uint64_t)col_i64(r, 0, 2);
-    out->newest_event_ms = col_i64(r, 0, 3);
+    out->users = (uint64_t)rs__pg_int(r, 0, 0);
+    out->items = (uint64_t)rs__pg_int(r, 0, 1);
+    out->events = (uint64_t)rs__pg_int(r, 0, 2);
+    out->newest_event_ms = rs__pg_int(r, 0, 3);
     PQclear(r);
     return RS_OK;
 }
@@ -852,7 +850,7 @@ typedef struct user_scan {
 static int user_step(const PGresult *r, void *ctx)
 {
     user_scan *u = ctx;
-    return u->fn(u->ctx, col_i64(r, 0, 0), PQgetvalue(r, 0, 1));
+    return u->fn(u->ctx, rs__pg_int(r, 0, 0), PQgetvalue(r, 0, 1));
 }
 
 static rs_err pg_scan_users(rs_store *s, rs_user_scan_fn fn, void *ctx)
@@ -895,11 +893,11 @@ static int event_step(const PGresult *r, void *ctx)
 {
     event_scan *ev = ctx;
     rs_event_row row = {
-        .user_key = col_i64(r, 0, 0),
-        .item_key = col_i64(r, 0, 1),
-        .type = (int)col_i64(r, 0, 2),
+        .user_key = rs__pg_int(r, 0, 0),
+        .item_key = rs__pg_int(r, 0, 1),
+        .type = (int)rs__pg_int(r, 0, 2),
         .value = strtof(PQgetvalue(r, 0, 3), NULL),
-        .ts_ms = col_i64(r, 0, 4),
+        .ts_ms = rs__pg_int(r, 0, 4),
     };
     return ev->fn(ev->ctx, &row);
 }
@@ -942,8 +940,8 @@ static rs_err pg_find_import(rs_store *s, const char *sha256, rs_arena *a, rs_im
         out->sha256 = rs_arena_strdup(a, sha256);
         out->path = col_dup(a, r, 0, 0);
         out->format = col_dup(a, r, 0, 1);
-        out->rows = (uint64_t)col_i64(r, 0, 2);
-        out->imported_ms = col_i64(r, 0, 3);
+        out->rows = (uint64_t)rs__pg_int(r, 0, 2);
+        out->imported_ms = rs__pg_int(r, 0, 3);
     } else {
         e = RS_ENOTFOUND;
     }

@@ -26,6 +26,17 @@ rs_err rs__pg_migrate(PGconn *conn, int *version, rs_diag *diag);
 PGresult *rs__pg_exec(rs_store *s, const char *sql, int n, const char *const *params,
                       const char *what, rs_err *err);
 
+/* rs__pg_exec, discarding the result: RS_OK or the error. */
+rs_err rs__pg_run(rs_store *s, const char *sql, int n, const char *const *params,
+                 const char *what);
+
+/* A column of r as an integer; 0 for SQL NULL. */
+int64_t rs__pg_int(const PGresult *r, int row, int col);
+
+/* The decimal text of v in buf, for a text parameter; returns buf. */
+#define RS__PG_NUM_CAP 24
+const char *rs__pg_num(char buf[RS__PG_NUM_CAP], int64_t v);
+
 /* Records a failure of the handle's connection or of result r (may be
  * NULL) as "what: message" and returns the rs_err it maps to: RS_EUNAVAIL
  * when the server is unreachable, shutting down or out of resources,

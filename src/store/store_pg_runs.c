@@ -18,14 +18,10 @@
     "name, version, run_id, uri, checksum, size_bytes, stage, metrics, note, created_ms, "      \
     "promoted_ms"
 
-/* Decimal text of v in buf (24 bytes), or NULL (SQL NULL) for 0 when
- * zero_is_null. */
-static const char *num(char *buf, int64_t v, bool zero_is_null)
+/* Decimal text of v in buf, or NULL (SQL NULL) for 0 when zero_is_null. */
+static const char *num(char buf[RS__PG_NUM_CAP], int64_t v, bool zero_is_null)
 {
-    if (zero_is_null && v == 0)
-        return NULL;
-    snprintf(buf, 24, "%" PRId64, v);
-    return buf;
+    return zero_is_null && v == 0 ? NULL : rs__pg_num(buf, v);
 }
 
 /* The column as a string in arena a; NULL for SQL NULL when nullable. */
@@ -36,18 +32,6 @@ static const char *col(const PGresult *r, int row, int c, rs_arena *a, bool null
     return rs_arena_strndup(a, PQgetvalue(r, row, c), (size_t)PQgetlength(r, row, c));
 }
 
-static int64_t col_i64(const PGresult *r, int row, int c)
-{
-    return PQgetisnull(r, row, c) ? 0 : strtoll(PQgetvalue(r, row, c), NULL, 10);
-}
-
-static rs_err run(rs_store *s, const char *sql, int n, const char *const *params,
-                  const char *what)
-{
-    rs_err e;
-    PQclear(rs__pg_exec(s, sql, n, params, what, &e));
-    return e;
-}
 
 /* --- runs ------------------------------------------------------------------- */
 
@@ -60,7 +44,7 @@ rs_err rs__pg_put_run(rs_store *s, const rs_run *r)
         r->artifact_uri, num(version, (int64_t)r->version, true), r->note, r->error, r->host,
         num(pid, r->pid, false),
     };
-    return run(s,
+    return rs__pg_run(s,
                "INSERT INTO runs(" RUN_COLUMNS ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, "
                "$10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO UPDATE SET "
                "kind = $2, status = $3, model = $4, parent_id = $5, started_ms = $6, "
@@ -77,18 +61,18 @@ static void read_run(const PGresult *res, int row, rs_arena *a, rs_run *r)
     r->status = col(res, row, 2, a, false);
     r->model = col(res, row, 3, a, false);
     r->parent_id = col(res, row, 4, a, true);
-    r->started_ms = col_i64(res, row, 5);
-    r->ended_ms = col_i64(res, row, 6);
+    r->started_ms = rs__pg_int(res, row, 5);
+    r->ended_ms = rs__pg_int(res, row, 6);
     r->params = col(res, row, 7, a, false);
     r->data = col(res, row, 8, a, false);
     r->metrics = col(res, row, 9, a, false);
     r->timings = col(res, row, 10, a, false);
     r->artifact_uri = col(res, row, 11, a, true);
-    r->version = (uint64_t)col_i64(res, row, 12);
+    r->version = (uint64_t)rs__pg_int(res, row, 12);
     r->note = col(res, row, 13, a, true);
     r->error = col(res, row, 14, a, true);
     r->host = col(res, row, 15, a, false);
-    r->pid = col_i64(res, row, 16);
+    r->pid = rs__pg_int(res, row, 16);
 }
 
 rs_err rs__pg_get_run(rs_store *s, const char *id, rs_arena *a, rs_run *out)
@@ -144,18 +128,18 @@ rs_err rs__pg_list_runs(rs_store *s, const rs_run_filter *f, const char *after, 
 static rs_err version_write(rs_store *s, const char *sql, int n, const char *const *params,
                             const char *what, PGresult **out)
 {
-    rs_err e = run(s, "SAVEPOINT rs_version", 0, NULL, what);
+    rs_err e = rs__pg_run(s, "SAVEPOINT rs_version", 0, NULL, what);
     if (e)
         return e;
     PGresult *r = rs__pg_exec(s, sql, n, params, what, &e);
     if (!r) {
         const bool unique = strstr(rs_store_errmsg(s), "model_versions_one_production") != NULL;
-        run(s, "ROLLBACK TO SAVEPOINT rs_version", 0, NULL, what);
+        rs__pg_run(s, "ROLLBACK TO SAVEPOINT rs_version", 0, NULL, what);
         return unique ? rs__store_fail(s, RS_EINVAL,
                                        "%s: another version is already in production", what)
                       : e;
     }
-    if ((e = run(s, "RELEASE SAVEPOINT rs_version", 0, NULL, what))) {
+    if ((e = rs__pg_run(s, "RELEASE SAVEPOINT rs_version", 0, NULL, what))) {
         PQclear(r);
         return e;
     }
@@ -179,7 +163,7 @@ rs_err rs__pg_add_model_version(rs_store *s, rs_model_version *v)
         2, np, "numbering a model version", &e);
     if (!r)
         return e;
-    const int64_t version = col_i64(r, 0, 0);
+    const int64_t version = rs__pg_int(r, 0, 0);
     PQclear(r);
     char ver[24], size[24], created[24], promoted[24];
     const char *params[] = {v->name, num(ver, version, false), v->run_id, v->uri, v->checksum,
@@ -222,16 +206,16 @@ rs_err rs__pg_set_model_stage(rs_store *s, const char *name, uint64_t version, c
 static void read_version(const PGresult *r, int row, rs_arena *a, rs_model_version *v)
 {
     v->name = col(r, row, 0, a, false);
-    v->version = (uint64_t)col_i64(r, row, 1);
+    v->version = (uint64_t)rs__pg_int(r, row, 1);
     v->run_id = col(r, row, 2, a, true);
     v->uri = col(r, row, 3, a, false);
     v->checksum = col(r, row, 4, a, false);
-    v->size_bytes = (uint64_t)col_i64(r, row, 5);
+    v->size_bytes = (uint64_t)rs__pg_int(r, row, 5);
     v->stage = col(r, row, 6, a, false);
     v->metrics = col(r, row, 7, a, false);
     v->note = col(r, row, 8, a, false);
-    v->created_ms = col_i64(r, row, 9);
-    v->promoted_ms = col_i64(r, row, 10);
+    v->created_ms = rs__pg_int(r, row, 9);
+    v->promoted_ms = rs__pg_int(r, row, 10);
 }
 
 rs_err rs__pg_get_model_version(rs_store *s, const char *name, uint64_t version, rs_arena *a,
@@ -283,6 +267,6 @@ rs_err rs__pg_delete_model_version(rs_store *s, const char *name, uint64_t versi
 {
     char ver[24];
     const char *params[] = {name, num(ver, (int64_t)version, false)};
-    return run(s, "DELETE FROM model_versions WHERE name = $1 AND version = $2", 2, params,
+    return rs__pg_run(s, "DELETE FROM model_versions WHERE name = $1 AND version = $2", 2, params,
                "deleting a model version");
 }
