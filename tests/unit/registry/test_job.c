@@ -14,36 +14,11 @@
 #include <math.h>
 #include <sys/stat.h>
 
-#include "../test_util.h"
+#include "fixtures.h"
 #include "core/timeutil.h"
 #include "models/bundle.h"
 #include "models/fit.h"
 #include "registry/job.h"
-
-static int counter;
-
-static rs_store *open_store(void)
-{
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/job-%d.db", rs_test_dir(), ++counter);
-    rs_store *s = NULL;
-    rs_diag d = {{0}};
-    if (rs_store_open(url, &s, &d))
-        fail_msg("open %s: %s", url, d.msg);
-    return s;
-}
-
-static rs_objstore *open_objects(char *dir, size_t cap)
-{
-    snprintf(dir, cap, "%s/models-%d", rs_test_dir(), ++counter);
-    char url[700];
-    snprintf(url, sizeof url, "file://%s", dir);
-    rs_objstore *o = NULL;
-    rs_diag d = {{0}};
-    if (rs_objstore_open(url, &o, &d))
-        fail_msg("open %s: %s", url, d.msg);
-    return o;
-}
 
 /* A tiny deterministic data set: 40 users, 30 items with a popularity
  * skew, about 10 views each. */

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "../test_util.h"
+#include "fixtures.h"
 #include "core/alloc.h"
 #include "core/timeutil.h"
 #include "registry/registry.h"
@@ -23,31 +23,6 @@
 #include "store/store.h"
 
 static int counter;
-static char url[700]; /* of the store open_store opened last */
-
-/* A fresh, empty SQLite store in the test folder. */
-static rs_store *open_store(void)
-{
-    snprintf(url, sizeof url, "sqlite://%s/reg-%d.db", rs_test_dir(), ++counter);
-    rs_store *s = NULL;
-    rs_diag d = {{0}};
-    if (rs_store_open(url, &s, &d))
-        fail_msg("open %s: %s", url, d.msg);
-    return s;
-}
-
-/* A fresh file:// model store in its own folder, whose path goes to dir. */
-static rs_objstore *open_objects(char *dir, size_t cap)
-{
-    snprintf(dir, cap, "%s/models-%d", rs_test_dir(), ++counter);
-    char objects_url[700];
-    snprintf(objects_url, sizeof objects_url, "file://%s", dir);
-    rs_objstore *o = NULL;
-    rs_diag d = {{0}};
-    if (rs_objstore_open(objects_url, &o, &d))
-        fail_msg("open %s: %s", objects_url, d.msg);
-    return o;
-}
 
 /* A small artifact file with distinct content; returns its path (static
  * rotating buffer of test_util.h). */
@@ -655,7 +630,7 @@ static void test_publish_without_run_id_distinct_objects(void **state)
                                          .score = 0.5};
             rs_registry_result r;
             char byte = 'r';
-            if (rs_store_open(url, &q.s, &d) || rs_objstore_open(objects_url, &q.o, &d) ||
+            if (rs_store_open(store_url, &q.s, &d) || rs_objstore_open(objects_url, &q.o, &d) ||
                 write(ready[1], &byte, 1) != 1)
                 _exit(3);
             if (read(go[0], &byte, 1) != 0) /* end of file: go */
